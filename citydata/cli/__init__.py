@@ -1,0 +1,23 @@
+"""The `citydata` command line."""
+
+from __future__ import annotations
+
+import typer
+
+from citydata.cli import stack
+from citydata.cli.doctor import doctor
+from citydata.cli.main_job import main_job
+
+app = typer.Typer(
+    name="citydata",
+    help="citydata: Ho Chi Minh City's open-data and data-labeling platform.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals may hold credentials
+)
+app.add_typer(stack.app, name="stack")
+app.command("doctor")(doctor)
+app.command("main")(main_job)
+
+
+def main() -> None:
+    app()

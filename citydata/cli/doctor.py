@@ -1,0 +1,30 @@
+"""`citydata doctor`: system prerequisites and the exact command to fix each."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from citydata.cli.console import console, print_json
+from citydata.cli.exit_codes import ExitCode
+from stack.prereqs import PREREQUISITES
+
+
+def doctor(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Check the system prerequisites of the local stack."""
+    rows = []
+    for p in PREREQUISITES:
+        ok = p.present()
+        rows.append({"name": p.name, "ok": ok, "needed_for": p.why, "fix": None if ok else p.fix})
+    if json_out:
+        print_json(rows)
+    else:
+        table = Table("prerequisite", "ok", "needed for", "fix")
+        for r in rows:
+            mark = "[green]yes[/]" if r["ok"] else "[red]no[/]"
+            table.add_row(str(r["name"]), mark, str(r["needed_for"]), str(r["fix"] or ""))
+        console.print(table)
+    if not all(r["ok"] for r in rows):
+        raise typer.Exit(ExitCode.PREREQUISITES)

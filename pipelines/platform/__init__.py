@@ -1,0 +1,1 @@
+"""Platform-wide assets (not tied to one dataset)."""

@@ -1,0 +1,217 @@
+"""Bring the stack up and down in dependency order; report status."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import stack.services
+from stack.prereqs import install_missing, missing_prerequisites
+from stack.process import ServiceError, port_in_use, wait_until
+from stack.service import Service, StackContext
+
+Reporter = Callable[[str, str], None]  # (service, message)
+
+
+def _quiet(_service: str, _message: str) -> None:
+    return None
+
+
+def service_classes() -> list[type[Service]]:
+    """Every Service in `stack/services/`, ordered so requirements come first."""
+    found: dict[str, type[Service]] = {}
+    for module_info in pkgutil.iter_modules(stack.services.__path__):
+        module = importlib.import_module(f"stack.services.{module_info.name}")
+        for obj in vars(module).values():
+            if (
+                isinstance(obj, type)
+                and issubclass(obj, Service)
+                and obj is not Service
+                and obj.__module__ == module.__name__
+            ):
+                found[obj.name] = obj
+    ordered: list[type[Service]] = []
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if any(c.name == name for c in ordered):
+            return
+        if name in visiting:
+            raise ServiceError(name, "circular service requirements")
+        visiting.add(name)
+        for dep in found[name].requires:
+            visit(dep)
+        ordered.append(found[name])
+
+    for name in sorted(found, key=lambda n: getattr(found[n], "order", 50)):
+        visit(name)
+    return ordered
+
+
+@dataclass
+class ServiceStatus:
+    name: str
+    url: str
+    healthy: bool
+    pid: int | None
+    pids: dict[str, int | None]
+    ports: dict[str, int]
+    installed: bool
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "url": self.url,
+            "healthy": self.healthy,
+            "pid": self.pid,
+            "pids": self.pids,
+            "ports": self.ports,
+            "installed": self.installed,
+        }
+
+
+class Stack:
+    def __init__(
+        self,
+        ctx: StackContext | None = None,
+        only: Iterable[str] | None = None,
+        classes: list[type[Service]] | None = None,
+    ) -> None:
+        self.ctx = ctx or StackContext.create()
+        classes = classes if classes is not None else service_classes()
+        wanted = set(only) if only else None
+        if wanted:
+            unknown = wanted - {c.name for c in classes}
+            if unknown:
+                raise ServiceError(", ".join(sorted(unknown)), "no such service")
+            wanted |= self._requirements(classes, wanted)
+        self.services: list[Service] = [c(self.ctx) for c in classes if wanted is None or c.name in wanted]
+
+    @staticmethod
+    def _requirements(classes: list[type[Service]], names: set[str]) -> set[str]:
+        by_name = {c.name: c for c in classes}
+        out: set[str] = set()
+        todo = list(names)
+        while todo:
+            for dep in by_name[todo.pop()].requires:
+                if dep not in out:
+                    out.add(dep)
+                    todo.append(dep)
+        return out
+
+    def get(self, name: str) -> Service:
+        for service in self.services:
+            if service.name == name:
+                return service
+        raise ServiceError(name, "no such service")
+
+    # --- up -------------------------------------------------------------------------
+    def install(self, report: Reporter = _quiet) -> None:
+        """Install what is missing; independent installs run side by side."""
+        todo = [s for s in self.services if not s.is_installed()]
+        if not todo:
+            return
+
+        def one(service: Service) -> float:
+            started = time.monotonic()
+            report(service.name, "installing")
+            service.install()
+            service.mark_installed()
+            elapsed = time.monotonic() - started
+            report(service.name, f"installed in {elapsed:.0f}s")
+            return elapsed
+
+        # Two workers: installs are mostly downloads and wheel builds on a 2-core machine.
+        with ThreadPoolExecutor(max_workers=int(os.environ.get("CITYDATA_INSTALL_JOBS", "2"))) as pool:
+            futures = [pool.submit(one, s) for s in todo]
+            errors = [f.exception() for f in futures if f.exception() is not None]
+        if errors:
+            raise errors[0]  # type: ignore[misc]
+
+    def up(self, report: Reporter = _quiet) -> None:
+        missing = missing_prerequisites()
+        if missing and os.geteuid() == 0:
+            report("prerequisites", "installing " + ", ".join(p.name for p in missing))
+            install_missing(missing)
+            missing = missing_prerequisites()
+        if missing:
+            lines = "; ".join(f"{p.name} (install: {p.fix})" for p in missing)
+            raise ServiceError("prerequisites", f"missing: {lines}")
+        self.install(report)
+        for service in self.services:
+            self._start(service, report)
+
+    def _start(self, service: Service, report: Reporter) -> None:
+        managed = service.managed()
+        running = [m for m in managed if m.pid() is not None]
+        if running and len(running) == len(managed) and service.healthy():
+            service.bootstrap()
+            self.ctx.reload()
+            report(service.name, "already running")
+            return
+        for m in running:  # half-alive: restart cleanly
+            m.stop()
+        for role, port in service.ports().items():
+            if port_in_use(port):
+                raise ServiceError(
+                    service.name,
+                    f"port {port} ({role}) on 127.0.0.1 is already in use by another program; "
+                    f"stop it or set a different port for {service.name}",
+                )
+        report(service.name, "starting")
+        started = time.monotonic()
+        service.configure()
+        self.ctx.reload()
+        base_env = dict(os.environ)
+        for m in service.managed():
+            m.start(base_env)
+
+        def died() -> str | None:
+            dead = [m.spec.name for m in service.managed() if m.pid() is None]
+            return f"process {', '.join(dead)} exited during start" if dead else None
+
+        try:
+            # Health alone is not enough: another program could answer on the port.
+            ok = wait_until(
+                lambda: died() is None and service.healthy(), timeout_s=service.start_timeout_s, abort=died
+            )
+        except RuntimeError as exc:
+            raise service.error(str(exc)) from exc
+        if not ok:
+            raise service.error(f"not healthy after {service.start_timeout_s:.0f}s")
+        service.bootstrap()
+        self.ctx.reload()
+        report(service.name, f"up in {time.monotonic() - started:.1f}s at {service.url}")
+
+    # --- down / status --------------------------------------------------------------
+    def down(self, report: Reporter = _quiet) -> list[str]:
+        stopped: list[str] = []
+        for service in reversed(self.services):
+            for m in reversed(service.managed()):
+                if m.stop():
+                    stopped.append(f"{service.name}.{m.spec.name}")
+                    report(service.name, f"stopped {m.spec.name}")
+        return stopped
+
+    def status(self) -> list[ServiceStatus]:
+        out = []
+        for service in self.services:
+            pids = {m.spec.name: m.pid() for m in service.managed()}
+            alive = [p for p in pids.values() if p is not None]
+            out.append(
+                ServiceStatus(
+                    name=service.name,
+                    url=service.url,
+                    healthy=bool(alive) and len(alive) == len(pids) and service.healthy(),
+                    pid=alive[0] if alive else None,
+                    pids=pids,
+                    ports=service.ports(),
+                    installed=service.is_installed(),
+                )
+            )
+        return out

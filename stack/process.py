@@ -1,0 +1,206 @@
+"""Start, find and stop service processes by PID; check ports; wait for health."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class ServiceError(RuntimeError):
+    """A service could not be installed or started; carries the tail of its log."""
+
+    def __init__(self, service: str, message: str, log_tail: str = "") -> None:
+        super().__init__(f"{service}: {message}")
+        self.service = service
+        self.message = message
+        self.log_tail = log_tail
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    """True when something already listens on host:port (or the address cannot be bound)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        if sock.connect_ex((host, port)) == 0:
+            return True
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # Servers bind with SO_REUSEADDR; without it, TIME_WAIT sockets would look like a listener.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            return exc.errno in (errno.EADDRINUSE, errno.EACCES)
+    return False
+
+
+def tail(path: Path, lines: int = 25) -> str:
+    if not path.exists():
+        return ""
+    with path.open("rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - 64 * 1024))
+        data = fh.read().decode("utf-8", errors="replace")
+    return "\n".join(data.splitlines()[-lines:])
+
+
+def _proc_start_time(pid: int) -> str | None:
+    """Kernel start time of a PID: guards against a recycled PID being mistaken for ours."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name may contain spaces; fields after the closing paren are fixed.
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+@dataclass
+class ProcessSpec:
+    """One long-running process of a service."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: Path | None = None
+    user: str | None = None  # run as this system user (PostgreSQL refuses root)
+    unset_env: tuple[str, ...] = ()  # inherited variables the program must not see
+
+
+class ManagedProcess:
+    """A process started in its own session, tracked by a PID file holding pid + start time."""
+
+    def __init__(self, spec: ProcessSpec, pid_file: Path, log_file: Path) -> None:
+        self.spec = spec
+        self.pid_file = pid_file
+        self.log_file = log_file
+
+    def pid(self) -> int | None:
+        """PID of our running process, or None (a stale PID file is removed)."""
+        try:
+            record = json.loads(self.pid_file.read_text())
+        except (OSError, ValueError):
+            return None
+        pid = int(record["pid"])
+        if _proc_start_time(pid) == record.get("start") and _alive(pid):
+            return pid
+        self.pid_file.unlink(missing_ok=True)
+        return None
+
+    def start(self, base_env: dict[str, str]) -> int:
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        self.pid_file.parent.mkdir(parents=True, exist_ok=True)
+        env = {k: v for k, v in base_env.items() if k not in self.spec.unset_env}
+        env.update(self.spec.env)
+        log = self.log_file.open("ab")
+        log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting {self.spec.name}\n".encode())
+        log.flush()
+        if self.spec.user:
+            os.chown(self.log_file, *_uid_gid(self.spec.user))
+        proc = subprocess.Popen(
+            self.spec.argv,
+            cwd=self.spec.cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # own process group: stop() reaches its children too
+            user=self.spec.user,
+            close_fds=True,
+        )
+        log.close()
+        record = {"pid": proc.pid, "start": _proc_start_time(proc.pid), "argv": self.spec.argv[:3]}
+        self.pid_file.write_text(json.dumps(record))
+        return proc.pid
+
+    def stop(self, timeout_s: float = 20.0) -> bool:
+        """SIGTERM the process group, then SIGKILL after timeout. True if it was running."""
+        pid = self.pid()
+        if pid is None:
+            return False
+        _signal_group(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if not _alive(pid) and not _group_alive(pid):
+                break
+            time.sleep(0.2)
+        else:
+            _signal_group(pid, signal.SIGKILL)
+            time.sleep(0.3)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+
+def _uid_gid(user: str) -> tuple[int, int]:
+    import pwd
+
+    entry = pwd.getpwnam(user)
+    return entry.pw_uid, entry.pw_gid
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child of ours counts as gone.
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    if state == "Z":
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        return False
+    return True
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+def wait_until(
+    predicate: Callable[[], bool],
+    *,
+    timeout_s: float,
+    interval_s: float = 0.5,
+    abort: Callable[[], str | None] | None = None,
+) -> bool:
+    """Poll `predicate` until it is true or time runs out; `abort` may return a reason to stop early."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            ready = predicate()
+        except Exception:  # noqa: BLE001 - a probe that raises just means "not yet"
+            ready = False
+        if ready:
+            return True
+        if abort is not None and (reason := abort()):
+            raise RuntimeError(reason)
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval_s)

@@ -1,0 +1,56 @@
+"""Dagster webserver (UI) and daemon (schedules, sensors, run queue) on `dagster_home`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import ClassVar
+from urllib.parse import urlparse
+
+from citydata.settings import REPO_ROOT, dagster_environment
+from stack.process import ProcessSpec
+from stack.service import Service, http_ok
+
+CODE_LOCATION = "pipelines"  # module exposing `defs`
+
+
+class DagsterService(Service):
+    name: ClassVar[str] = "dagster"
+    description: ClassVar[str] = "Dagster webserver and daemon"
+    start_timeout_s: ClassVar[float] = 120.0
+    order: ClassVar[int] = 90
+
+    def ports(self) -> dict[str, int]:
+        return {"http": urlparse(self.settings.dagster.webserver_url).port or 80}
+
+    @property
+    def url(self) -> str:
+        return self.settings.dagster.webserver_url
+
+    def configure(self) -> None:
+        env = dagster_environment(self.settings)
+        for key in ("CITYDATA_DAGSTER_STORAGE_DIR", "CITYDATA_DAGSTER_COMPUTE_LOG_DIR"):
+            Path(env[key]).mkdir(parents=True, exist_ok=True)
+        self.ctx.env_file.update({"CITYDATA_DAGSTER__WEBSERVER_URL": self.url})
+
+    def processes(self) -> list[ProcessSpec]:
+        bin_dir = Path(sys.executable).parent
+        env = dagster_environment(self.settings)
+        port = self.ports()["http"]
+        webserver = [
+            str(bin_dir / "dagster-webserver"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-m",
+            CODE_LOCATION,
+        ]
+        daemon = [str(bin_dir / "dagster-daemon"), "run", "-m", CODE_LOCATION]
+        return [
+            ProcessSpec("webserver", webserver, env=env, cwd=REPO_ROOT),
+            ProcessSpec("daemon", daemon, env=env, cwd=REPO_ROOT),
+        ]
+
+    def healthy(self) -> bool:
+        return http_ok(f"{self.url}/server_info")

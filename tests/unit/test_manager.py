@@ -1,0 +1,112 @@
+"""The stack manager against tiny real services (Python's http.server), not the full stack."""
+
+import socket
+import sys
+from typing import ClassVar
+
+import pytest
+
+from citydata.settings import Settings
+from stack.envfile import EnvFile
+from stack.manager import Stack, service_classes
+from stack.paths import StackPaths
+from stack.process import ProcessSpec, ServiceError
+from stack.service import Service, StackContext, http_ok
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def make_ctx(tmp_path) -> StackContext:
+    paths = StackPaths(tmp_path / "stack")
+    paths.ensure()
+    settings = Settings(_env_file=tmp_path / "none.env", stack_dir=paths.root)  # type: ignore[call-arg]
+    return StackContext(paths=paths, env_file=EnvFile(paths.env_file), settings=settings)
+
+
+class WebService(Service):
+    name: ClassVar[str] = "web"
+    description: ClassVar[str] = "a static web server"
+    start_timeout_s: ClassVar[float] = 15
+    port: ClassVar[int] = 0
+
+    def ports(self):
+        return {"http": self.port}
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def processes(self):
+        argv = [sys.executable, "-m", "http.server", str(self.port), "--bind", "127.0.0.1"]
+        return [ProcessSpec("server", argv, cwd=self.data_dir.parent)]
+
+    def healthy(self):
+        return http_ok(self.url + "/")
+
+
+class BrokenService(WebService):
+    name: ClassVar[str] = "broken"
+    requires: ClassVar[tuple[str, ...]] = ("web",)
+
+    def ports(self):
+        return {}
+
+    def healthy(self):
+        return False
+
+    def processes(self):
+        code = "import sys; print('config file /etc/broken.conf: bad value on line 3'); sys.exit(1)"
+        return [ProcessSpec("server", [sys.executable, "-c", code])]
+
+
+@pytest.fixture
+def web_port():
+    WebService.port = _free_port()
+    return WebService.port
+
+
+def test_up_is_idempotent_and_down_frees_the_port(tmp_path, web_port):
+    stack = Stack(make_ctx(tmp_path), classes=[WebService])
+    events: list[str] = []
+    stack.up(lambda s, m: events.append(f"{s}: {m}"))
+    [status] = stack.status()
+    assert status.healthy and status.pid
+    stack.up(lambda s, m: events.append(f"{s}: {m}"))
+    assert events[-1] == "web: already running"
+    assert stack.down() == ["web.server"]
+    assert not http_ok(f"http://127.0.0.1:{web_port}/", timeout_s=1)
+    assert stack.status()[0].healthy is False
+
+
+def test_port_taken_by_another_program_names_service_and_port(tmp_path, web_port):
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", web_port))
+        other.listen()
+        with pytest.raises(ServiceError) as err:
+            Stack(make_ctx(tmp_path), classes=[WebService]).up()
+    assert err.value.service == "web"
+    assert f"port {web_port}" in err.value.message
+
+
+def test_failed_start_shows_log_and_leaves_others_running(tmp_path, web_port):
+    stack = Stack(make_ctx(tmp_path), classes=[WebService, BrokenService])
+    try:
+        with pytest.raises(ServiceError) as err:
+            stack.up()
+        assert err.value.service == "broken"
+        assert "bad value on line 3" in err.value.log_tail
+        assert stack.get("web").healthy()  # the service started before is left as it was
+    finally:
+        stack.down()
+
+
+def test_real_services_are_discovered_in_dependency_order():
+    names = [c.name for c in service_classes()]
+    for cls in service_classes():
+        for dep in cls.requires:
+            assert names.index(dep) < names.index(cls.name), f"{dep} must start before {cls.name}"
+    assert {"s3", "postgres", "redis", "dagster"} <= set(names)
