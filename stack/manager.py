@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import stack.services
 from stack.prereqs import install_missing, missing_prerequisites
-from stack.process import ServiceError, port_in_use, wait_until
+from stack.process import ServiceError, group_rss_bytes, port_in_use, wait_until
 from stack.service import Service, StackContext
 
 Reporter = Callable[[str, str], None]  # (service, message)
@@ -62,6 +62,7 @@ class ServiceStatus:
     pids: dict[str, int | None]
     ports: dict[str, int]
     installed: bool
+    rss_mb: float
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -72,6 +73,7 @@ class ServiceStatus:
             "pids": self.pids,
             "ports": self.ports,
             "installed": self.installed,
+            "rss_mb": self.rss_mb,
         }
 
 
@@ -212,6 +214,7 @@ class Stack:
                     pids=pids,
                     ports=service.ports(),
                     installed=service.is_installed(),
+                    rss_mb=round(sum(group_rss_bytes(p) for p in alive) / 2**20, 1),
                 )
             )
         return out

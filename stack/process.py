@@ -137,6 +137,24 @@ class ManagedProcess:
         return True
 
 
+def group_rss_bytes(pgid: int) -> int:
+    """Resident memory of every process in a process group (a service and its workers)."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) != pgid:
+                continue
+            for line in (entry / "status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
 def _uid_gid(user: str) -> tuple[int, int]:
     import pwd
 

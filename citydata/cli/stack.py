@@ -82,14 +82,14 @@ def status(only: Only = None, json_out: Json = False) -> None:
     if json_out:
         print_json([s.as_dict() for s in statuses])
     else:
-        table = Table("service", "healthy", "url", "pid", "ports")
+        table = Table("service", "healthy", "url", "pid", "memory")
         for s in statuses:
             table.add_row(
                 s.name,
                 "[green]yes[/]" if s.healthy else "[red]no[/]",
                 s.url,
                 str(s.pid or "-"),
-                ", ".join(str(p) for p in sorted(set(s.ports.values()))),
+                f"{s.rss_mb:.0f} MB" if s.pid else "-",
             )
         console.print(table)
     if not all(s.healthy for s in statuses):
