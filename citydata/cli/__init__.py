@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from citydata.cli import stack
-from citydata.cli.doctor import doctor
-from citydata.cli.main_job import main_job
+from citydata.cli import doctor, main_job, stack
 
 app = typer.Typer(
     name="citydata",
@@ -15,8 +13,8 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals may hold credentials
 )
 app.add_typer(stack.app, name="stack")
-app.command("doctor")(doctor)
-app.command("main")(main_job)
+app.command("doctor")(doctor.doctor)
+app.command("main")(main_job.main_job)
 
 
 def main() -> None:

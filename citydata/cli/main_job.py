@@ -13,23 +13,21 @@ def main_job() -> None:
     """Bring the whole stack up, then print every service's URL and how to log in."""
     stack = bring_up()
     settings = load_settings()
-    env_file = settings.stack_dir / "citydata.env"
+    # (user, key of the secret in the private settings file); secrets themselves are never printed.
     logins = {
-        "ckan": f"user {settings.ckan.sysadmin}, password: CITYDATA_CKAN__SYSADMIN_PASSWORD in {env_file}",
-        "label_studio": (
-            f"user {settings.label_studio.username}, password: CITYDATA_LABEL_STUDIO__PASSWORD in {env_file}"
-        ),
-        "s3": f"keys CITYDATA_S3__ACCESS_KEY / CITYDATA_S3__SECRET_KEY in {env_file}",
-        "dagster": "no login (bound to 127.0.0.1)",
-        "solr": "no login (bound to 127.0.0.1)",
-        "postgres": f"user postgres, password: CITYDATA_POSTGRES__PASSWORD in {env_file}",
-        "redis": f"password: CITYDATA_REDIS__PASSWORD in {env_file}",
+        "s3": ("CITYDATA_S3__ACCESS_KEY", "CITYDATA_S3__SECRET_KEY"),
+        "postgres": ("postgres", "CITYDATA_POSTGRES__PASSWORD"),
+        "redis": ("-", "CITYDATA_REDIS__PASSWORD"),
+        "ckan": (settings.ckan.sysadmin, "CITYDATA_CKAN__SYSADMIN_PASSWORD"),
+        "label_studio": (settings.label_studio.username, "CITYDATA_LABEL_STUDIO__PASSWORD"),
     }
-    table = Table("service", "url", "how to log in", title="citydata local stack")
+    table = Table("service", "url", "user", "password (key)", title="citydata local stack")
     for status in stack.status():
-        table.add_row(status.name, status.url, logins.get(status.name, ""))
+        user, secret = logins.get(status.name, ("-", "no login, 127.0.0.1 only"))
+        table.add_row(status.name, status.url, user, secret)
     console.print(table)
     console.print(
-        "Credentials stay in the private settings file above (mode 0600); they are never printed.\n"
+        f"Passwords and tokens are in [bold]{settings.stack_dir / 'citydata.env'}[/] (mode 0600), "
+        "under the keys above; they are never printed.\n"
         "Stop everything with [bold].venv/bin/citydata stack down[/]."
     )
