@@ -7,11 +7,18 @@ from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlparse
 
+import requests
+
 from citydata.settings import REPO_ROOT, dagster_environment
 from stack.process import ProcessSpec
 from stack.service import Service, http_ok
 
 CODE_LOCATION = "pipelines"  # module exposing `defs`
+_WORKSPACE_QUERY = """
+{ workspaceOrError { ... on Workspace { locationEntries {
+    name loadStatus locationOrLoadError { __typename }
+} } } }
+"""
 
 
 class DagsterService(Service):
@@ -53,4 +60,13 @@ class DagsterService(Service):
         ]
 
     def healthy(self) -> bool:
-        return http_ok(f"{self.url}/server_info")
+        """The webserver answers and has loaded the code location (not just started)."""
+        if not http_ok(f"{self.url}/server_info"):
+            return False
+        resp = requests.post(f"{self.url}/graphql", json={"query": _WORKSPACE_QUERY}, timeout=10)
+        resp.raise_for_status()
+        entries = resp.json()["data"]["workspaceOrError"]["locationEntries"]
+        return bool(entries) and all(
+            e["loadStatus"] == "LOADED" and e["locationOrLoadError"]["__typename"] == "RepositoryLocation"
+            for e in entries
+        )
