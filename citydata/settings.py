@@ -114,6 +114,7 @@ class Settings(BaseSettings):
     )
 
     stack_dir: Path = Field(default_factory=default_stack_dir)
+    specs_dir: Path = REPO_ROOT / "datasets"  # one YAML spec per dataset
     s3: S3Settings = S3Settings()
     postgres: PostgresSettings = PostgresSettings()
     redis: RedisSettings = RedisSettings()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from citydata.cli import doctor, main_job, stack
+from citydata.cli import datasets, doctor, main_job, run, stack
 
 app = typer.Typer(
     name="citydata",
@@ -13,6 +13,8 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals may hold credentials
 )
 app.add_typer(stack.app, name="stack")
+app.add_typer(datasets.app, name="datasets")
+app.command("run")(run.run)
 app.command("doctor")(doctor.doctor)
 app.command("main")(main_job.main_job)
 

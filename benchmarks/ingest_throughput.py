@@ -1,0 +1,163 @@
+"""Benchmark: read + clean a Vietnamese CSV to Arrow, against bare `pyarrow.csv.read_csv`.
+
+    .venv/bin/python -m benchmarks.ingest_throughput [--rows 1000000] [--big-gb 2]
+
+Prints, from one run on this machine: bare pyarrow throughput (the baseline), citydata's
+read + clean throughput and the ratio (target >= 0.40), then the peak resident memory of
+citydata processing a file of --big-gb gigabytes in a child process (target < 1 GiB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow.csv as pacsv
+
+STREETS = ["Nguyễn Huệ", "Lê Lợi", "Hai Bà Trưng", "Điện Biên Phủ", "Võ Văn Tần", "Cách Mạng Tháng Tám"]
+WARDS = ["Phường Bến Nghé", "Phường Bến Thành", "Phường Võ Thị Sáu", "Phường Tân Định", "Phường Đa Kao"]
+TOPICS = ["Ngập nước sau mưa", "Rác thải chưa thu gom", "Đèn giao thông hỏng", "Ổ gà trên đường", "Tiếng ồn"]
+HEADER = "Mã phản ánh;Ngày tiếp nhận;Phường;Địa chỉ;Nội dung;Số lượt;Kinh phí (đồng);Tỷ lệ;Trạng thái\n"
+
+SPEC = {
+    "id": "bench-phan-anh",
+    "agency": {"id": "bench", "title": {"vi": "Benchmark"}},
+    "title": {"vi": "Phản ánh hiện trường"},
+    "description": {"vi": "Dữ liệu sinh ngẫu nhiên cho benchmark"},
+    "dublin_core": {"creator": "citydata", "publisher": "citydata", "date": "2025-01-01"},
+    "source": {"type": "local_file", "path": "/dev/null"},
+    "cleaning": {"pii": "keep", "deduplicate": False},
+    "schema": {
+        "columns": {
+            "ma_phan_anh": {"type": "string"},
+            "ngay_tiep_nhan": {"type": "date"},
+            "so_luot": {"type": "integer"},
+            "kinh_phi_dong": {"type": "number"},
+            "ty_le": {"type": "number"},
+        }
+    },
+}
+
+
+def generate(path: Path, rows: int, seed: int = 7) -> None:
+    rng = random.Random(seed)  # noqa: S311 - test data, not secrets
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write(HEADER)
+        lines = []
+        for i in range(rows):
+            d, m, y = rng.randint(1, 28), rng.randint(1, 12), rng.randint(2019, 2025)
+            r = rng.randint
+            money = f"{r(1, 999):d}.{r(0, 999):03d}.{r(0, 999):03d},{r(0, 99):02d}"
+            lines.append(
+                f"PA{i:08d};{d:02d}/{m:02d}/{y};{rng.choice(WARDS)};{r(1, 300)} {rng.choice(STREETS)};"
+                f"{rng.choice(TOPICS)} tại khu vực {rng.choice(STREETS)};{rng.randint(1, 50)};{money};"
+                f"{rng.randint(0, 100)},{rng.randint(0, 9)};{rng.choice(['Đã xử lý', 'Đang xử lý', 'Mới'])}\n"
+            )
+            if len(lines) == 10_000:
+                fh.writelines(lines)
+                lines.clear()
+        fh.writelines(lines)
+
+
+def citydata_read_clean(path: Path) -> int:
+    from citydata.spec.model import DatasetSpec
+    from connectors.base import file_object
+    from connectors.formats.base import ReadInfo
+    from connectors.formats.registry import reader_for
+    from ingest.transform import BatchCleaner
+
+    spec = DatasetSpec.model_validate(SPEC)
+    raw = file_object(path.name, path, source_uri=path.as_uri())
+    info = ReadInfo()
+    cleaner = None
+    rows = 0
+    for batch in reader_for(path.name).read(raw, spec.format, info):
+        cleaner = cleaner or BatchCleaner(spec, info.header_labels or batch.table.column_names)
+        rows += cleaner.clean(batch.table, batch.first_line).good.num_rows
+    return rows
+
+
+def bare_pyarrow(path: Path) -> int:
+    opts = pacsv.ParseOptions(delimiter=";")
+    return pacsv.read_csv(path, parse_options=opts).num_rows
+
+
+def best_of(fn, path: Path, repeat: int) -> tuple[float, int]:  # type: ignore[no-untyped-def]
+    times, rows = [], 0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        rows = fn(path)
+        times.append(time.perf_counter() - started)
+    return min(times), rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--big-gb", type=float, default=2.0, help="0 skips the memory run")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:  # memory run: only this process's own peak is measured
+        rows = citydata_read_clean(Path(args.child))
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"{rows} {peak:.0f}")
+        return
+    with tempfile.TemporaryDirectory(prefix="citydata-bench-") as tmp:
+        path = Path(tmp) / "phan-anh.csv"
+        generate(path, args.rows)
+        size_mb = path.stat().st_size / 2**20
+        base_s, base_rows = best_of(bare_pyarrow, path, args.repeat)
+        ours_s, ours_rows = best_of(citydata_read_clean, path, args.repeat)
+        print(
+            f"file: {args.rows:,} rows, {size_mb:.0f} MB, 9 columns, Vietnamese text (machine: {_machine()})"
+        )
+        line = "{:<34} {:6.2f} s  {:7.1f} MB/s  ({:,} rows)"
+        print(line.format("baseline  pyarrow.csv.read_csv", base_s, size_mb / base_s, base_rows))
+        print(line.format("citydata  read + clean to Arrow", ours_s, size_mb / ours_s, ours_rows))
+        ratio = base_s / ours_s
+        print(
+            f"ratio (citydata / baseline throughput): {ratio:.2f}  "
+            f"(target >= 0.40: {'met' if ratio >= 0.4 else 'MISSED'})"
+        )
+        if args.big_gb > 0:
+            big = Path(tmp) / "big.csv"
+            copies = max(1, round(args.big_gb * 1024 / size_mb))
+            with big.open("wb") as out:
+                out.write(path.read_bytes())
+                body = path.read_bytes().split(b"\n", 1)[1]
+                for _ in range(copies - 1):
+                    out.write(body)
+            big_gb = big.stat().st_size / 2**30
+            path.unlink()
+            started = time.perf_counter()
+            child = subprocess.run(
+                [sys.executable, "-m", "benchmarks.ingest_throughput", "--child", str(big)],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            rows, peak_mb = child.stdout.split()
+            elapsed = time.perf_counter() - started
+            print(
+                f"big file: {big_gb:.2f} GB, {int(rows):,} clean rows in {elapsed:.0f} s; "
+                f"peak RSS {float(peak_mb):.0f} MB "
+                f"(target < 1024 MB: {'met' if float(peak_mb) < 1024 else 'MISSED'})"
+            )
+
+
+def _machine() -> str:
+    import os
+    import platform
+
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""`citydata datasets list | show ID | check [PATH]`: the dataset specs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from citydata.cli.console import console, err_console, print_json
+from citydata.cli.exit_codes import ExitCode
+from citydata.settings import load_settings
+from citydata.spec import SpecError, load_spec, load_specs
+
+app = typer.Typer(help="Dataset specs: list, show, validate.")
+Json = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+@app.command("list")
+def list_(json_out: Json = False) -> None:
+    """Every valid spec; invalid ones are reported (exit code 1)."""
+    loaded = load_specs(load_settings().specs_dir)
+    rows = [
+        {"id": s.id, "agency": s.agency.id, "source": s.source.type, "title": s.title.vi, "path": str(p)}
+        for (s, p) in ((loaded.specs[i], loaded.paths[i]) for i in sorted(loaded.specs))
+    ]
+    if json_out:
+        print_json({"datasets": rows, "errors": [str(e) for e in loaded.errors]})
+    else:
+        table = Table("id", "agency", "source", "title")
+        for r in rows:
+            table.add_row(r["id"], r["agency"], r["source"], r["title"])
+        console.print(table)
+        for error in loaded.errors:
+            err_console.print(f"[red]invalid spec[/] {error}")
+    if loaded.errors:
+        raise typer.Exit(ExitCode.FAILED)
+
+
+@app.command()
+def show(dataset_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """The validated spec of one dataset, as JSON."""
+    path = find_spec_path(dataset_id)
+    try:
+        spec = load_spec(path)
+    except SpecError as exc:
+        _print_spec_error(exc)
+        raise typer.Exit(ExitCode.FAILED) from exc
+    print_json(spec.model_dump(mode="json", by_alias=True))
+
+
+@app.command()
+def check(
+    path: Annotated[Path | None, typer.Argument(help="A spec file or folder (default: datasets/).")] = None,
+    json_out: Json = False,
+) -> None:
+    """Validate specs before any run; every error names the file and the field."""
+    target = path or load_settings().specs_dir
+    if target.is_dir():
+        loaded = load_specs(target)
+        ok, errors = sorted(loaded.specs), loaded.errors
+    else:
+        try:
+            ok, errors = [load_spec(target).id], []
+        except SpecError as exc:
+            ok, errors = [], [exc]
+    if json_out:
+        print_json({"valid": ok, "invalid": [{"path": str(e.path), "problems": e.problems} for e in errors]})
+    else:
+        for dataset_id in ok:
+            console.print(f"[green]✓[/] {dataset_id}")
+        for error in errors:
+            _print_spec_error(error)
+    if errors:
+        raise typer.Exit(ExitCode.FAILED)
+
+
+def _print_spec_error(error: SpecError) -> None:
+    err_console.print(f"[red]✗ {error.path}[/]")
+    for problem in error.problems:
+        err_console.print(f"    {problem}", markup=False, highlight=False)
+
+
+def find_spec_path(dataset_id: str) -> Path:
+    specs_dir = load_settings().specs_dir
+    for suffix in (".yaml", ".yml"):
+        candidate = specs_dir / f"{dataset_id}{suffix}"
+        if candidate.is_file() and candidate.resolve().parent == specs_dir.resolve():
+            return candidate
+    err_console.print(f"[red]no dataset spec {dataset_id!r} in {specs_dir}[/]")
+    raise typer.Exit(ExitCode.FAILED)

@@ -1,0 +1,96 @@
+"""`citydata run ID | --all [--until STAGE]`: run a dataset's stages through Dagster."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from citydata.cli.console import console, err_console, print_json
+from citydata.cli.datasets import find_spec_path
+from citydata.cli.exit_codes import ExitCode
+from citydata.settings import dagster_environment, load_settings
+from citydata.spec import SpecError, load_spec, load_specs
+from citydata.spec.model import DatasetSpec
+
+
+def run(
+    dataset_id: Annotated[
+        str | None, typer.Argument(metavar="ID", help="Dataset id (see `datasets list`).")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every valid dataset spec.")] = False,
+    until: Annotated[str, typer.Option(help="Last stage to run: raw, clean.")] = "clean",
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Materialize a dataset's assets up to a stage; runs are recorded in Dagster (visible in the UI)."""
+    from pipelines.datasets.assets import STAGES
+
+    if until not in STAGES:
+        err_console.print(f"[red]--until must be one of {', '.join(STAGES)}[/]")
+        raise typer.Exit(ExitCode.USAGE)
+    if all_ == (dataset_id is not None):
+        err_console.print("[red]give one dataset ID or --all[/]")
+        raise typer.Exit(ExitCode.USAGE)
+    if all_:
+        specs = list(load_specs(load_settings().specs_dir).specs.values())
+    else:
+        assert dataset_id is not None
+        try:
+            specs = [load_spec(find_spec_path(dataset_id))]
+        except SpecError as exc:
+            err_console.print(f"[red]{exc}[/]")
+            raise typer.Exit(ExitCode.FAILED) from exc
+    results = [_run_one(spec, STAGES[: STAGES.index(until) + 1]) for spec in specs]
+    if json_out:
+        print_json(results)
+    else:
+        table = Table("dataset", "result", "rows", "rejected", "detail")
+        for r in results:
+            mark = "[green]ok[/]" if r["ok"] else "[red]failed[/]"
+            table.add_row(
+                str(r["dataset"]), mark, str(r.get("rows", "")), str(r.get("rejected", "")), str(r["detail"])
+            )
+        console.print(table)
+    if not all(r["ok"] for r in results):
+        raise typer.Exit(ExitCode.FAILED)
+
+
+def _run_one(spec: DatasetSpec, stages: tuple[str, ...]) -> dict[str, object]:
+    import dagster as dg
+
+    from pipelines.datasets.assets import asset_key, build_dataset_assets
+    from pipelines.resources import default_resources
+
+    os.environ.update(dagster_environment(load_settings()))
+    assets = build_dataset_assets(spec)
+    selection = [asset_key(spec, s) for s in stages]
+    with console.status(f"{spec.id}: running {' → '.join(stages)}…"):
+        with dg.DagsterInstance.get() as instance:
+            result = dg.materialize(
+                assets,
+                selection=selection,
+                resources=default_resources(),
+                instance=instance,
+                raise_on_error=False,
+                tags={"citydata/trigger": "cli"},
+            )
+    out: dict[str, object] = {"dataset": spec.id, "ok": result.success, "run_id": result.run_id, "detail": ""}
+    for event in result.get_asset_materialization_events():
+        mat = event.step_materialization_data.materialization
+        meta = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
+        if mat.asset_key == asset_key(spec, "clean"):
+            out["rows"] = meta.get("dagster/row_count")
+            out["rejected"] = meta.get("rows_rejected")
+            out["detail"] = "already cleaned" if meta.get("skipped") else f"pull {meta.get('pull_id')}"
+        elif mat.asset_key == asset_key(spec, "raw") and meta.get("unchanged"):
+            out["detail"] = "source unchanged"
+    if not result.success:
+        failures = [e for e in result.all_events if e.is_step_failure]
+        messages = []
+        for failure in failures:
+            data = failure.step_failure_data
+            messages.append(data.error.message.strip().splitlines()[-1] if data.error else "step failed")
+        out["detail"] = "; ".join(messages) or "failed"
+    return out

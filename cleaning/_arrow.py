@@ -1,0 +1,79 @@
+"""Internal Arrow helpers: look at the data buffers of string arrays with numpy (no per-row Python)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def string_span(values: pa.Array) -> tuple[pa.Buffer, np.ndarray]:
+    """(data buffer holding exactly the cells' bytes, cell offsets relative to it); zero-copy."""
+    width = 8 if pa.types.is_large_string(values.type) else 4
+    buffers = values.buffers()
+    offsets = np.frombuffer(
+        buffers[1],
+        dtype=np.int64 if width == 8 else np.int32,
+        count=len(values) + 1,
+        offset=values.offset * width,
+    )
+    start, end = int(offsets[0]), int(offsets[-1])
+    data = buffers[2] if buffers[2] is not None else pa.py_buffer(b"")
+    return data.slice(start, end - start), offsets - start
+
+
+_EDGE_SPACE = np.zeros(256, dtype=bool)
+_EDGE_SPACE[list(b" \t\n\v\f\r")] = True
+
+
+def has_edge_space(values: pa.Array) -> bool:
+    """Does any cell start or end with an ASCII whitespace byte? (vectorised, no copy of the data)."""
+    if len(values) == 0:
+        return False
+    data, offsets = string_span(values)
+    if data.size == 0:
+        return False
+    raw = np.frombuffer(data, dtype=np.uint8)
+    starts, ends = offsets[:-1], offsets[1:]
+    nonempty = ends > starts
+    first = raw[starts[nonempty]]
+    last = raw[ends[nonempty] - 1]
+    return bool(_EDGE_SPACE[first].any() or _EDGE_SPACE[last].any())
+
+
+def scatter(
+    mask: pa.Array | pa.ChunkedArray, values: pa.Array | pa.ChunkedArray
+) -> pa.Array | pa.ChunkedArray:
+    """Full-length array: the k-th true position of ``mask`` gets ``values[k]``, others are null."""
+    mask = pc.fill_null(mask, False)
+    index = pc.subtract(pc.cumulative_sum(pc.cast(mask, pa.int64())), 1)
+    index = pc.if_else(mask, index, pa.scalar(None, pa.int64()))
+    return pc.take(values, index)
+
+
+def translate_strings(values: pa.Array, delete: bytes, replace: bytes = b"", by: bytes = b"") -> pa.Array:
+    """Byte-level translate of a string array: drop the bytes in ``delete``, map ``replace`` -> ``by``.
+
+    ASCII bytes only (they never occur inside multi-byte UTF-8 sequences). Vectorised with numpy.
+    """
+    if len(values) == 0:
+        return values
+    data, offsets = string_span(values)
+    raw = np.frombuffer(data, dtype=np.uint8)
+    drop = np.zeros(raw.size, dtype=bool)
+    for b in delete:
+        drop |= raw == b
+    kept = raw[~drop]
+    for src, dst in zip(replace, by, strict=True):
+        kept = np.where(kept == src, np.uint8(dst), kept)
+    removed = np.concatenate([[0], np.cumsum(drop, dtype=np.int32)])  # dropped bytes before each byte
+    new_offsets = (offsets - removed[offsets]).astype(np.int32)
+    validity = values.buffers()[0]
+    if validity is not None and values.offset:
+        validity = pc.is_valid(values).buffers()[1]
+    return pa.Array.from_buffers(
+        pa.string(),
+        len(values),
+        [validity, pa.py_buffer(new_offsets), pa.py_buffer(kept.tobytes())],
+        null_count=values.null_count,
+    )

@@ -1,0 +1,477 @@
+"""Decode agency files to Unicode text: BOMs, UTF-8, UTF-16, Windows-1258/1252, TCVN3 and VNI.
+
+Importing this module registers three Python codecs, usable anywhere a codec name is accepted
+(``bytes.decode``, ``codecs.getincrementaldecoder``, ``pyarrow.csv.ReadOptions(encoding=...)``):
+
+* ``cp1258-nfc``: Windows-1258 whose decomposed tone marks are recomposed to NFC;
+* ``tcvn3``: the legacy 8-bit TCVN 5712 "ABC" font encoding (.VnTime fonts);
+* ``vni``: the legacy VNI Windows font encoding (VNI-Times fonts), base letter + mark bytes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import charset_normalizer
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cleaning._vi import vietnamese_score
+
+__all__ = [
+    "DecodedText",
+    "IncrementalDecoder",
+    "decode_bytes",
+    "detect_encoding",
+    "detect_legacy_vietnamese",
+    "encode_legacy_vietnamese",
+    "fix_legacy_array",
+    "fix_legacy_vietnamese",
+    "iter_decode",
+]
+
+SAMPLE_SIZE = 64 * 1024
+
+# --------------------------------------------------------------------------------------------------
+# TCVN3 (TCVN 5712:1993, "ABC" fonts). Bytes 0xA0..0xFF, from the TCVN-5712 table of GNU libiconv
+# (tcvn.h). The C1 range 0x80..0x9F (upper-case toned letters in VN1 only) is *not* used by the
+# TCVN3/VN3 fonts, where those bytes stay Windows-1252 punctuation (smart quotes, dashes).
+# Upper-case toned letters in TCVN3 documents were written with the .VnTimeH fonts at the
+# lower-case positions, so they decode to lower case: the text content is right, not its case.
+# --------------------------------------------------------------------------------------------------
+_TCVN3_HIGH = (
+    "\u00a0\u0102\u00c2\u00ca\u00d4\u01a0\u01af\u0110\u0103\u00e2\u00ea\u00f4\u01a1\u01b0\u0111\u1eb0"  # A0
+    "\u0300\u0309\u0303\u0301\u0323\u00e0\u1ea3\u00e3\u00e1\u1ea1\u1eb2\u1eb1\u1eb3\u1eb5\u1eaf\u1eb4"  # B0
+    "\u1eae\u1ea6\u1ea8\u1eaa\u1ea4\u1ec0\u1eb7\u1ea7\u1ea9\u1eab\u1ea5\u1ead\u00e8\u1ec2\u1ebb\u1ebd"  # C0
+    "\u00e9\u1eb9\u1ec1\u1ec3\u1ec5\u1ebf\u1ec7\u00ec\u1ec9\u1ec4\u1ebe\u1ed2\u0129\u00ed\u1ecb\u00f2"  # D0
+    "\u1ed4\u1ecf\u00f5\u00f3\u1ecd\u1ed3\u1ed5\u1ed7\u1ed1\u1ed9\u1edd\u1edf\u1ee1\u1edb\u1ee3\u00f9"  # E0
+    "\u1ed6\u1ee7\u0169\u00fa\u1ee5\u1eeb\u1eed\u1eef\u1ee9\u1ef1\u1ef3\u1ef7\u1ef9\u00fd\u1ef5\u1ed0"  # F0
+)
+assert len(_TCVN3_HIGH) == 96
+
+
+def _cp1252_char(byte: int) -> str:
+    try:
+        return bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:  # 0x81 0x8D 0x8F 0x90 0x9D: undefined, keep as C1 controls
+        return chr(byte)
+
+
+_CP1252_TABLE = "".join(_cp1252_char(b) for b in range(256))
+_TCVN3_TABLE = _CP1252_TABLE[:0xA0] + _TCVN3_HIGH
+_TCVN3_ENCODING_MAP = codecs.charmap_build(_TCVN3_TABLE)
+# Text that was TCVN3 but got decoded as Windows-1252 / Latin-1: map its 0xA0..0xFF characters.
+_TCVN3_FROM_CP1252 = {0xA0 + i: ch for i, ch in enumerate(_TCVN3_HIGH)}
+
+# --------------------------------------------------------------------------------------------------
+# VNI Windows. A toned vowel is its ASCII base letter followed by one mark byte; i, y-dot, ơ, ư, đ
+# have single bytes. Mark bytes below are given as the Windows-1252 characters they show as
+# (lower-case mark / upper-case mark) with the combining sequence they stand for.
+# --------------------------------------------------------------------------------------------------
+_VNI_TONES = {"ù": "\u0301", "ø": "\u0300", "û": "\u0309", "õ": "\u0303", "ï": "\u0323"}
+_VNI_CIRCUMFLEX = {"â": "", "á": "\u0301", "à": "\u0300", "å": "\u0309", "ã": "\u0303", "ä": "\u0323"}
+_VNI_BREVE = {"ê": "", "é": "\u0301", "è": "\u0300", "ú": "\u0309", "ü": "\u0303", "ë": "\u0323"}
+_VNI_SINGLE = {
+    "ô": "ơ", "ö": "ư", "ñ": "đ", "í": "í", "ì": "ì", "æ": "ỉ", "ó": "ĩ", "ò": "ị", "î": "ỵ",
+    "Ô": "Ơ", "Ö": "Ư", "Ñ": "Đ", "Í": "Í", "Ì": "Ì", "Æ": "Ỉ", "Ó": "Ĩ", "Ò": "Ị", "Î": "Ỵ",
+}  # fmt: skip
+
+
+def _build_vni() -> dict[str, str]:
+    table: dict[str, str] = {}
+
+    def add(base: str, marks: dict[str, str], prefix: str) -> None:
+        for mark, combining in marks.items():
+            result = unicodedata.normalize("NFC", base + prefix + combining)
+            for key_mark in {mark, mark.upper()}:
+                table[base + key_mark] = result
+                table[base.upper() + key_mark] = result.upper()
+
+    for base in "aeouy":
+        add(base, _VNI_TONES, "")
+    for base in "aeo":
+        add(base, _VNI_CIRCUMFLEX, "\u0302")
+    add("a", _VNI_BREVE, "\u0306")
+    for vni, uni in (("ô", "ơ"), ("ö", "ư")):
+        for mark, combining in _VNI_TONES.items():
+            result = unicodedata.normalize("NFC", uni + combining)
+            for base_case, res_case in ((vni, result), (vni.upper(), result.upper())):
+                for key_mark in {mark, mark.upper()}:
+                    table[base_case + key_mark] = res_case
+    table.update(_VNI_SINGLE)
+    return table
+
+
+_VNI_TO_UNICODE = _build_vni()
+_VNI_PATTERN = re.compile("|".join(re.escape(k) for k in sorted(_VNI_TO_UNICODE, key=len, reverse=True)))
+# Unicode -> VNI (as Windows-1252 characters); lower-case marks after lower-case bases.
+_UNICODE_TO_VNI: dict[str, str] = {}
+for _key, _uni in sorted(_VNI_TO_UNICODE.items(), key=lambda kv: (len(kv[0]), kv[0])):
+    _is_canonical = len(_key) == 1 or _key[1] == (_key[1].lower() if _key[0].islower() else _key[1].upper())
+    if _is_canonical and _uni not in _UNICODE_TO_VNI and _uni not in ("í", "ì", "Í", "Ì"):
+        _UNICODE_TO_VNI[_uni] = _key
+_VNI_BASES = frozenset("aeouyAEOUYôöÔÖ")
+
+_CP1252_ONLY = re.compile("[^" + re.escape("".join(sorted(set(_CP1252_TABLE)))) + "]")
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def fix_legacy_vietnamese(text: str, encoding: str) -> str:
+    """Convert TCVN3 or VNI mojibake (legacy bytes decoded as Windows-1252/Latin-1) to NFC Unicode.
+
+    ``encoding`` is ``"tcvn3"`` or ``"vni"``; e.g. ``"Hå ChÝ Minh"`` (tcvn3) and ``"Hoà Chí Minh"``
+    (vni) both give ``"Hồ Chí Minh"``.
+    """
+    if encoding == "tcvn3":
+        return _nfc(text.translate(_TCVN3_FROM_CP1252))
+    if encoding == "vni":
+        return _VNI_PATTERN.sub(lambda m: _VNI_TO_UNICODE[m.group()], text)
+    raise ValueError(f"unknown legacy encoding {encoding!r}; expected 'tcvn3' or 'vni'")
+
+
+def encode_legacy_vietnamese(text: str, encoding: str) -> bytes:
+    """Encode Unicode Vietnamese to TCVN3 or VNI bytes (the inverse of the decoders; for tests/export)."""
+    return codecs.encode(text, encoding)
+
+
+def detect_legacy_vietnamese(text: str, min_ratio: float = 0.6) -> str | None:
+    """``"tcvn3"``, ``"vni"`` or None: is ``text`` legacy-font Vietnamese shown as Windows-1252?
+
+    A candidate wins when more of its non-ASCII words are well-formed Vietnamese syllables than in
+    the text as given, and at least ``min_ratio`` of them are. Text holding any character that
+    Windows-1252 cannot produce (e.g. "ộ", "ư") is already Unicode and gives None. Short values
+    are ambiguous ("Hoà" is both valid Unicode and VNI for "Hồ"): decide on a whole column or file.
+    """
+    sample = text[:SAMPLE_SIZE]
+    if sample.isascii() or _CP1252_ONLY.search(sample):
+        return None
+    best, best_valid = None, vietnamese_score(sample)[0]
+    for name in ("tcvn3", "vni"):
+        valid, total = vietnamese_score(fix_legacy_vietnamese(sample, name))
+        if total and valid > best_valid and valid / total >= min_ratio:
+            best, best_valid = name, valid
+    return best
+
+
+def fix_legacy_array(
+    values: pa.Array | pa.ChunkedArray, encoding: str | None = None
+) -> tuple[pa.Array | pa.ChunkedArray, str | None]:
+    """Detect (over all distinct values) and convert a TCVN3/VNI string column; returns (array, encoding)."""
+    uniques = pc.unique(values).drop_null()
+    if encoding is None:
+        encoding = detect_legacy_vietnamese("\n".join(uniques.to_pylist()))
+    if encoding is None or len(uniques) == 0:
+        return values, encoding
+    fixed = pa.array([fix_legacy_vietnamese(v, encoding) for v in uniques.to_pylist()], pa.string())
+    return pc.take(fixed, pc.index_in(values, value_set=uniques)), encoding
+
+
+# --------------------------------------------------------------------------------------------------
+# Codecs and incremental decoding
+# --------------------------------------------------------------------------------------------------
+
+
+def _split_tail(text: str, final: bool, hold: frozenset[str] | None) -> tuple[str, str]:
+    """Split off a suffix that may still change with the next chunk (NFC or a VNI pair)."""
+    if final or not text:
+        return text, ""
+    cut = len(text)
+    while cut > 0 and unicodedata.combining(text[cut - 1]):
+        cut -= 1
+    if cut > 0 and (hold is None or text[cut - 1] in hold):
+        cut -= 1
+    return text[:cut], text[cut:]
+
+
+class IncrementalDecoder(codecs.IncrementalDecoder):
+    """Chunk-by-chunk decoder for big files, NFC output, safe at any chunk boundary.
+
+    ``IncrementalDecoder("cp1258")``; also ``tcvn3``, ``vni``, ``utf-8-sig``, ``utf-16`` and any
+    Python codec. Combining tone marks (Windows-1258) and VNI mark bytes that arrive in the next
+    chunk are joined to their base letter before normalisation.
+    """
+
+    def __init__(self, encoding: str = "utf-8", errors: str = "strict") -> None:
+        super().__init__(errors)
+        self.encoding = _canonical(encoding)
+        inner = {"cp1258-nfc": "cp1258", "vni": "cp1252"}.get(self.encoding, self.encoding)
+        if inner == "tcvn3":
+            self._inner: codecs.IncrementalDecoder = _TcvnInner(errors)
+        else:
+            self._inner = codecs.getincrementaldecoder(inner)(errors)
+        self._pending = ""
+
+    def decode(self, input: Any, final: bool = False) -> str:
+        text = self._pending + self._inner.decode(input, final)
+        hold = _VNI_BASES if self.encoding == "vni" else None
+        ready, self._pending = _split_tail(text, final, hold)
+        if self.encoding == "vni":
+            ready = fix_legacy_vietnamese(ready, "vni")
+        return _nfc(ready)
+
+    def reset(self) -> None:
+        self._inner.reset()
+        self._pending = ""
+
+    def getstate(self) -> tuple[bytes, int]:
+        return (self._pending.encode("utf-8"), 0)
+
+    def setstate(self, state: tuple[bytes, int]) -> None:
+        self._pending = state[0].decode("utf-8")
+
+
+class _TcvnInner(codecs.IncrementalDecoder):
+    def decode(self, input: Any, final: bool = False) -> str:
+        return codecs.charmap_decode(input, self.errors, _TCVN3_TABLE)[0]
+
+
+def _make_codec(name: str) -> codecs.CodecInfo:
+    def decode(data: Any, errors: str = "strict") -> tuple[str, int]:
+        dec = IncrementalDecoder(name, errors)
+        return dec.decode(bytes(data), final=True), len(data)
+
+    def encode(text: str, errors: str = "strict") -> tuple[bytes, int]:
+        if name == "tcvn3":
+            return codecs.charmap_encode(_nfc(text), errors, _TCVN3_ENCODING_MAP)[0], len(text)
+        if name == "vni":
+            vni = "".join(_UNICODE_TO_VNI.get(c, c) for c in _nfc(text))
+            return vni.encode("cp1252", errors), len(text)
+        return _encode_cp1258(text, errors), len(text)
+
+    class _IncEncoder(codecs.IncrementalEncoder):
+        def encode(self, input: str, final: bool = False) -> bytes:
+            return encode(input, self.errors)[0]
+
+    def _make_decoder(errors: str = "strict") -> IncrementalDecoder:
+        return IncrementalDecoder(name, errors)
+
+    return codecs.CodecInfo(
+        encode, decode, name=name, incrementalencoder=_IncEncoder, incrementaldecoder=_make_decoder
+    )
+
+
+def _encode_cp1258(text: str, errors: str) -> bytes:
+    """Windows-1258 the way Windows writes it: precomposed base letters plus combining tone marks."""
+    out = []
+    for ch in _nfc(text):
+        try:
+            out.append(ch.encode("cp1258"))
+            continue
+        except UnicodeEncodeError:
+            pass
+        parts = unicodedata.normalize("NFD", ch)
+        tones = "".join(c for c in parts if c in "\u0300\u0301\u0303\u0309\u0323")
+        base = _nfc("".join(c for c in parts if c not in tones))
+        out.append((base + tones).encode("cp1258", errors))
+    return b"".join(out)
+
+
+_CODECS = {name: _make_codec(name) for name in ("tcvn3", "vni", "cp1258-nfc")}
+_ALIASES = {"tcvn3": "tcvn3", "tcvn": "tcvn3", "abc": "tcvn3", "vni": "vni", "cp1258_nfc": "cp1258-nfc"}
+
+
+def _search(name: str) -> codecs.CodecInfo | None:
+    key = _ALIASES.get(name.lower().replace("-", "_"))
+    return _CODECS[key] if key else None
+
+
+codecs.register(_search)
+
+
+def _canonical(encoding: str) -> str:
+    """Canonical codec name: ``tcvn3``, ``vni``, ``cp1258-nfc`` or Python's name for the codec."""
+    key = _ALIASES.get(encoding.lower().replace("-", "_"))
+    if key:
+        return key
+    name = codecs.lookup(encoding).name
+    return "cp1258-nfc" if name == "cp1258" else name
+
+
+# --------------------------------------------------------------------------------------------------
+# Detection
+# --------------------------------------------------------------------------------------------------
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedText:
+    """Decoded NFC text; ``encoding`` is a codec name (``utf-8``, ``cp1258-nfc``, ``tcvn3``...)."""
+
+    text: str
+    encoding: str
+    had_bom: bool
+    confidence: float
+
+
+def _utf16_guess(sample: bytes) -> str | None:
+    if len(sample) < 4:
+        return None
+    head = sample[: len(sample) - len(sample) % 2]
+    half = len(head) // 2
+    even_zero = head[0::2].count(0) / half
+    odd_zero = head[1::2].count(0) / half
+    if odd_zero > 0.3 and even_zero < 0.05:
+        return "utf-16-le"
+    if even_zero > 0.3 and odd_zero < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def _try(data: bytes, codec: str) -> str | None:
+    try:
+        return data.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def detect_encoding(sample: bytes, declared: str | None = None) -> tuple[str, bool, float]:
+    """(codec name, had_bom, confidence) for ``sample`` (the first bytes of a file suffice).
+
+    Order: BOM; the declared encoding if it decodes; strict UTF-8; UTF-16 without BOM (NUL byte
+    pattern); then Windows-1258 vs Windows-1252 (and TCVN3/VNI inside Windows-1252), judged by how
+    many words are valid Vietnamese syllables, with charset-normalizer for non-Vietnamese text.
+    """
+    for bom, codec in _BOMS:
+        if sample.startswith(bom):
+            return codec, True, 1.0
+    if declared:
+        codec = _canonical(declared)
+        if _try(sample, codec) is not None:
+            return codec, False, 0.9
+    head = sample[:SAMPLE_SIZE]
+    # a multi-byte sequence cut at the end of a truncated sample is not an error
+    if _utf8_ok(head, final=len(sample) < SAMPLE_SIZE):
+        return "utf-8", False, 1.0 if not head.isascii() else 0.99
+    utf16 = _utf16_guess(head)
+    if utf16 and _try(head[: len(head) - len(head) % 2], utf16) is not None:
+        return utf16, False, 0.8
+    return _detect_8bit(head)
+
+
+def _utf8_ok(head: bytes, final: bool) -> bool:
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+# Code pages plausible in files reaching a Vietnamese city portal, besides UTF-8/16, 1258 and legacy.
+_OTHER_CANDIDATES = (
+    "cp1252", "latin_1", "iso8859_15", "cp1250", "cp1251", "koi8_r", "cp874",
+    "gb18030", "big5", "shift_jis", "euc_jp", "euc_kr",
+)  # fmt: skip
+
+
+def _detect_8bit(head: bytes) -> tuple[str, bool, float]:
+    scores: dict[str, tuple[int, int]] = {}
+    cp1258 = _try(head, "cp1258")
+    if cp1258 is not None:
+        scores["cp1258-nfc"] = vietnamese_score(_nfc(cp1258))
+    cp1252 = head.decode("cp1252", errors="replace")
+    scores["cp1252"] = vietnamese_score(cp1252)
+    legacy = detect_legacy_vietnamese(cp1252)
+    if legacy:
+        scores[legacy] = vietnamese_score(fix_legacy_vietnamese(cp1252, legacy))
+    best = max(scores, key=lambda k: scores[k][0])
+    valid, total = scores[best]
+    if best != "cp1252" and valid > scores["cp1252"][0] and valid / max(total, 1) >= 0.5:
+        return best, False, round(min(0.95, valid / total), 3)
+    matches = list(charset_normalizer.from_bytes(head, cp_isolation=list(_OTHER_CANDIDATES)))
+    if not matches:
+        return "cp1252", False, 0.3
+    best_match = matches[0]
+    # Western text decodes equally well in several code pages: prefer Windows-1252 on a tie
+    for match in matches:
+        if match.encoding == "cp1252" and float(match.chaos) <= float(best_match.chaos) + 0.02:
+            best_match = match
+            break
+    codec = _canonical(best_match.encoding)
+    return codec, False, round(max(0.1, 1.0 - float(best_match.chaos)) * 0.8, 3)
+
+
+def _informative_sample(data: bytes) -> bytes:
+    """The first 64 KiB, or, when those are plain ASCII, 64 KiB around the first non-ASCII byte."""
+    head = data[: SAMPLE_SIZE + 4]
+    if not head.isascii() or b"\x00" in head or len(data) <= len(head):
+        return head
+    first = next((i for i, b in enumerate(data) if b >= 0x80), None)
+    if first is None:
+        return head
+    start = max(0, first - 1024)
+    start = data.rfind(b"\n", 0, start) + 1 if start else 0  # a whole line, so 1258 tones join their base
+    return data[start : start + SAMPLE_SIZE + 4]
+
+
+def decode_bytes(data: bytes, declared: str | None = None) -> DecodedText:
+    """Decode a whole file to NFC text; bad bytes (if any) become U+FFFD and lower the confidence.
+
+    The encoding is judged on the first 64 KiB, or on the first non-ASCII part when the file starts
+    with a long ASCII stretch (headers, codes and numbers), which any encoding would accept.
+    """
+    codec, had_bom, confidence = detect_encoding(data[: SAMPLE_SIZE + 4], declared)
+    if not had_bom and not declared:
+        codec, had_bom, confidence = detect_encoding(_informative_sample(data))
+    body = data
+    if had_bom:
+        body = data[len(next(b for b, c in _BOMS if c == codec and data.startswith(b))) :]
+    try:
+        text = codecs.decode(body, codec)
+    except UnicodeDecodeError:
+        text = codecs.decode(body, codec, errors="replace")
+        confidence = min(confidence, 0.5)
+    return DecodedText(_nfc(text), codec, had_bom, confidence)
+
+
+def iter_decode(
+    chunks: Iterable[bytes], declared: str | None = None, errors: str = "strict"
+) -> Iterator[str]:
+    """Decode a stream of byte chunks to NFC text chunks.
+
+    The encoding is judged on the first 64 KiB that hold a non-ASCII byte (a leading stretch of
+    plain ASCII is passed through as is, since every candidate encoding reads it the same way).
+    """
+    it = iter(chunks)
+    head = b""
+    for chunk in it:
+        head += chunk
+        if declared is None and head.isascii() and b"\x00" not in head and len(head) >= SAMPLE_SIZE:
+            cut = head.rfind(b"\n") + 1  # keep going: plain ASCII decodes alike everywhere
+            if cut:
+                yield head[:cut].decode("ascii")
+                head = head[cut:]
+            continue
+        if len(head) >= SAMPLE_SIZE:
+            break
+    codec, had_bom, _ = detect_encoding(head[: SAMPLE_SIZE + 4], declared)
+    if not had_bom and not declared:
+        whole_lines = head[: head.rfind(b"\n") + 1] or head  # never judge a character cut in two
+        codec, had_bom, _ = detect_encoding(_informative_sample(whole_lines))
+    if had_bom:
+        head = head[len(next(b for b, c in _BOMS if c == codec and head.startswith(b))) :]
+    decoder = IncrementalDecoder(codec, errors)
+    out = decoder.decode(head)
+    if out:
+        yield out
+    for chunk in it:
+        out = decoder.decode(chunk)
+        if out:
+            yield out
+    out = decoder.decode(b"", final=True)
+    if out:
+        yield out

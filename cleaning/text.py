@@ -1,0 +1,290 @@
+"""String cells: Unicode NFC, whitespace, null tokens, Excel error values, formula injection.
+
+Everything is vectorised with ``pyarrow.compute``: one RE2 pass finds the few cells that need
+work (not NFC, odd whitespace), only those are rewritten.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import unicodedata
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeAlias
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cleaning._arrow import has_edge_space, string_span
+from cleaning.issues import Issue, issues_for_mask
+
+__all__ = [
+    "DEFAULT_NULL_TOKENS",
+    "EXCEL_ERRORS",
+    "Cleaned",
+    "clean_text_columns",
+    "escape_formulas",
+    "find_formula_injection",
+    "is_formula_injection",
+    "normalize_strings",
+]
+
+ArrayLike: TypeAlias = pa.Array | pa.ChunkedArray
+
+DEFAULT_NULL_TOKENS: tuple[str, ...] = (
+    "", "n/a", "na", "n.a", "n.a.", "-", "--", "---", ".", "null", "none", "nil", "nan", "#n/a",
+    "không có", "khong co", "k/c", "chưa có", "chua co", "không rõ", "khong ro",
+)  # fmt: skip
+"""Matched case-insensitively on the trimmed cell (``N/A``, ``NULL``, ``Không có``...)."""
+
+EXCEL_ERRORS: tuple[str, ...] = (
+    "#VALUE!",
+    "#REF!",
+    "#DIV/0!",
+    "#NAME?",
+    "#NULL!",
+    "#NUM!",
+    "#SPILL!",
+    "#CALC!",
+)
+"""Excel error values: nulled *and* reported as issues (the source formula failed)."""
+
+# any whitespace other than a single ASCII space, incl. NBSP, zero-width and ideographic spaces
+_SPACE_CLASS = r"[\s\x{00A0}\x{1680}\x{2000}-\x{200B}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}]"
+_ODD_SPACE = r"[\t\n\v\f\r\x{00A0}\x{1680}\x{2000}-\x{200B}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}]"
+
+# A leading = always makes a formula; + - @ only when a function call, DDE (|) or sheet ref (!) follows.
+FORMULA_PATTERN = r"^[\t\r\n ]*(?:=.*\S|[+\-@]\s*[A-Za-z_][A-Za-z0-9_.]*\s*\(|[+\-@=].*[|!])"
+
+
+@dataclass(frozen=True, slots=True)
+class Cleaned:
+    """A cleaned column plus the issues found in it."""
+
+    values: ArrayLike
+    issues: list[Issue]
+
+
+_ODD_SPACE_CPS = (0x00A0, 0x1680, *range(0x2000, 0x200C), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF)
+
+
+@functools.lru_cache(maxsize=1)
+def _not_nfc_codepoints() -> frozenset[int]:
+    """Characters that can make a string non-NFC (NFC_QC No/Maybe, or combining class > 0)."""
+    cps: set[int] = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))  # Hangul V/T jamo
+    for cp in range(0x300, 0x110000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        ch = chr(cp)
+        decomposition = unicodedata.decomposition(ch)
+        if decomposition and not decomposition.startswith("<"):
+            parts = decomposition.split()
+            if len(parts) == 2:
+                cps.add(int(parts[1], 16))
+        if unicodedata.combining(ch) or not unicodedata.is_normalized("NFC", ch):
+            cps.add(cp)
+    return frozenset(cps)
+
+
+@functools.lru_cache(maxsize=1)
+def _not_nfc_class() -> str:
+    """The same characters as an RE2 class."""
+    ranges: list[list[int]] = []
+    for cp in sorted(_not_nfc_codepoints()):
+        if ranges and ranges[-1][1] == cp - 1:
+            ranges[-1][1] = cp
+        else:
+            ranges.append([cp, cp])
+    body = "".join(f"\\x{{{a:X}}}" if a == b else f"\\x{{{a:X}}}-\\x{{{b:X}}}" for a, b in ranges)
+    return f"[{body}]"
+
+
+@functools.lru_cache(maxsize=1)
+def _risky_bmp() -> np.ndarray:
+    """Lookup table over U+0000..U+FFFF: not-NFC characters and odd spaces."""
+    table = np.zeros(0x10000, dtype=bool)
+    table[[cp for cp in _not_nfc_codepoints() if cp < 0x10000]] = True
+    table[list(_ODD_SPACE_CPS)] = True
+    return table
+
+
+def _count_pairs(raw: np.ndarray, pair: int) -> int:
+    even = np.frombuffer(raw.data, ">u2", count=raw.size // 2)
+    odd = np.frombuffer(raw.data, ">u2", count=(raw.size - 1) // 2, offset=1)
+    return int(np.count_nonzero(even == pair)) + int(np.count_nonzero(odd == pair))
+
+
+def _risky(raw: np.ndarray) -> bool:
+    """May these UTF-8 bytes hold a non-NFC character or an odd space? (a superset; numpy passes)"""
+    if raw.max() < 0x80:
+        return bool((raw < 0x20).any())
+    if ((raw - np.uint8(0x20)) >= 0xD0).any():  # control characters, or 4-byte sequences
+        return True
+    if ((raw - np.uint8(0xCC)) < 0x14).any():  # U+0300..U+07FF: combining marks, other scripts
+        return True
+    if (raw == 0xC2).any() and _count_pairs(raw, 0xC2A0):  # NBSP
+        return True
+    lead3 = (raw - np.uint8(0xE0)) < 0x10
+    n_lead3 = int(np.count_nonzero(lead3))
+    if n_lead3 == 0:
+        return False
+    # Vietnamese letters U+1E80..U+1EFF (E1 BA xx, E1 BB xx) are all safe
+    n_e1 = int(np.count_nonzero(raw == 0xE1))
+    if n_e1 and _count_pairs(raw, 0xE1BA) + _count_pairs(raw, 0xE1BB) != n_e1:
+        return True  # other E1 xx characters (Hangul jamo, combining marks...): look closer per cell
+    if n_e1 == n_lead3:
+        return False
+    pos = np.flatnonzero(lead3 & (raw != 0xE1))  # other 3-byte characters: decode them
+    pos = pos[pos + 2 < raw.size]
+    cp = (
+        ((raw[pos].astype(np.int32) & 0x0F) << 12)
+        | ((raw[pos + 1].astype(np.int32) & 0x3F) << 6)
+        | (raw[pos + 2].astype(np.int32) & 0x3F)
+    )
+    return bool(_risky_bmp()[cp].any())
+
+
+def _double_space(raw: np.ndarray) -> bool:
+    return _count_pairs(raw, 0x2020) > 0
+
+
+def null_token_set(tokens: Sequence[str]) -> pa.Array:
+    """The tokens in their usual letter cases (``n/a``, ``N/A``, ``Không có``...) as a value set."""
+    return _token_set(tuple(tokens))
+
+
+@functools.lru_cache(maxsize=8)
+def _token_set(tokens: tuple[str, ...]) -> pa.Array:
+    variants: set[str] = set()
+    for token in tokens:
+        token = unicodedata.normalize("NFC", token)
+        variants.update({token, token.lower(), token.upper(), token.title(), token.capitalize()})
+    return pa.array(sorted(variants), pa.string())
+
+
+def _is_string(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+
+def _fix_chunks(chunks: list[pa.Array], collapse_whitespace: bool) -> list[pa.Array]:
+    """Trim, NFC and (optionally) collapse whitespace; only cells that need it are rewritten.
+
+    Whole-chunk byte checks first (numpy); per-cell searches only in chunks that may need work.
+    """
+    chunks = [pc.utf8_trim_whitespace(c) if has_edge_space(c) else c for c in chunks]
+    risky, double = [], []
+    for i, chunk in enumerate(chunks):
+        raw = np.frombuffer(string_span(chunk)[0], dtype=np.uint8)
+        if raw.size == 0:
+            continue
+        if _risky(raw):
+            risky.append(i)
+        elif collapse_whitespace and _double_space(raw):
+            double.append(i)
+    masks: dict[int, pa.Array] = {}
+    ws = [" {2}", _ODD_SPACE] if collapse_whitespace else []
+    for rows, pattern, literal in ((risky, "|".join([_not_nfc_class(), *ws]), False), (double, "  ", True)):
+        if not rows:
+            continue
+        work = pa.chunked_array([chunks[i] for i in rows], chunks[rows[0]].type)
+        found = pc.match_substring(work, pattern) if literal else pc.match_substring_regex(work, pattern)
+        flat_mask = found.combine_chunks()
+        row = 0
+        for i in rows:
+            masks[i] = flat_mask.slice(row, len(chunks[i]))
+            row += len(chunks[i])
+    todo = sorted(masks)
+    if not todo:
+        return chunks
+    work = pa.chunked_array([chunks[i] for i in todo], chunks[todo[0]].type)
+    sub = pc.filter(work, pa.chunked_array([masks[i] for i in todo], pa.bool_()))
+    if risky:
+        sub = pc.utf8_normalize(sub, "NFC")
+    if collapse_whitespace:
+        sub = pc.utf8_trim(pc.replace_substring_regex(sub, _SPACE_CLASS + "+", " "), " ")
+    flat = sub.combine_chunks() if isinstance(sub, pa.ChunkedArray) else sub
+    counts = [int(pc.sum(pc.cast(masks[i], pa.int64())).as_py() or 0) for i in todo]
+    start = 0
+    for i, count in zip(todo, counts, strict=True):
+        if count:
+            chunks[i] = pc.replace_with_mask(chunks[i], masks[i], flat.slice(start, count))
+        start += count
+    return chunks
+
+
+def normalize_strings(
+    values: ArrayLike,
+    column: str = "",
+    null_tokens: Sequence[str] = DEFAULT_NULL_TOKENS,
+    collapse_whitespace: bool = True,
+) -> Cleaned:
+    """NFC, trim, collapse internal whitespace to one space, null tokens and Excel errors to null.
+
+    Non-string input is returned unchanged. Issues: one per Excel error value (``#VALUE!``...).
+    """
+    if not _is_string(values.type):
+        return Cleaned(values, [])
+    if isinstance(values, pa.ChunkedArray):
+        out: ArrayLike = pa.chunked_array(_fix_chunks(list(values.chunks), collapse_whitespace), values.type)
+    else:
+        out = _fix_chunks([values], collapse_whitespace)[0]
+    nulls = pc.is_in(out, value_set=_token_set(tuple(null_tokens) + EXCEL_ERRORS).cast(out.type))
+    issues: list[Issue] = []
+    if pc.any(nulls).as_py():
+        errors = pc.is_in(out, value_set=pa.array(EXCEL_ERRORS, out.type))
+        issues = issues_for_mask(out, errors, column, "excel error value")
+        out = pc.if_else(nulls, pa.scalar(None, out.type), out)
+    return Cleaned(out, issues)
+
+
+def clean_text_columns(
+    table: pa.Table,
+    columns: Iterable[str] | None = None,
+    null_tokens: Sequence[str] = DEFAULT_NULL_TOKENS,
+    collapse_whitespace: bool = True,
+    max_workers: int | None = None,
+) -> tuple[pa.Table, list[Issue]]:
+    """:func:`normalize_strings` on every string column (or ``columns``), columns in parallel threads."""
+    names = [
+        n
+        for n in (columns if columns is not None else table.column_names)
+        if _is_string(table.schema.field(n).type)
+    ]
+    if not names:
+        return table, []
+
+    def run(name: str) -> Cleaned:
+        return normalize_strings(table.column(name), name, null_tokens, collapse_whitespace)
+
+    workers = max_workers or min(len(names), os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(run, names))
+    issues: list[Issue] = []
+    for name, res in zip(names, results, strict=True):
+        table = table.set_column(table.schema.get_field_index(name), name, res.values)
+        issues.extend(res.issues)
+    return table, issues
+
+
+def is_formula_injection(values: ArrayLike) -> ArrayLike:
+    """Boolean mask of cells a spreadsheet would run as a formula (``=SUM(...)``, ``@cmd(``, DDE)."""
+    return pc.match_substring_regex(values, FORMULA_PATTERN)
+
+
+def find_formula_injection(table: pa.Table) -> list[Issue]:
+    """One issue per string cell that looks like a spreadsheet formula (CSV/formula injection)."""
+    issues: list[Issue] = []
+    for name in table.column_names:
+        col = table.column(name)
+        if _is_string(col.type):
+            issues.extend(issues_for_mask(col, is_formula_injection(col), name, "formula injection"))
+    return issues
+
+
+def escape_formulas(values: ArrayLike) -> ArrayLike:
+    """Prefix formula-like cells with ``'`` so spreadsheets show them as text (for CSV exports)."""
+    mask = is_formula_injection(values)
+    return pc.if_else(mask, pc.binary_join_element_wise("'", values, ""), values)

@@ -1,0 +1,614 @@
+"""A JSON REST API read page by page (page number, offset/limit, cursor, next URL, Link header).
+
+What one pull produces:
+
+- `records.jsonl`: every record of every page, one compact JSON value per line (UTF-8, key order
+  as served, numbers exactly as written: "1.50" stays 1.50). This is the object the "jsonl"
+  format reader parses; it is *derived* from the pages (re-serialised, so whitespace and
+  escapes differ from the served text, values do not).
+- `page-0001.json`, `page-0002.json`, ...: the exact bytes of each response, unchanged, with
+  the page URL as `source_uri` and the response headers (minus Set-Cookie). These are the
+  replayable raw pages: `records.jsonl` can be rebuilt from them with `records_path`.
+
+`records.jsonl` comes first in `FetchResult.objects`; it has media type `application/x-ndjson`
+while pages keep the server's Content-Type (usually `application/json`). A pull with no record
+at all has no `records.jsonl` (the reader refuses empty files), only its pages.
+
+Requests are GETs through the shared session (`connectors.http.session`) with its own retrying
+turned off: this module retries connection errors, timeouts, 429 and 5xx itself, with
+exponential backoff and honouring Retry-After (seconds or HTTP date) on any of those statuses,
+so every attempt (retries included) goes through the rate limiter and is counted.
+
+Secrets: any header or query parameter value written `env:NAME` is read from the environment at
+fetch time (a missing variable fails the run, naming the variable only). Those values never
+appear in logs, errors or `source_uri` (they are replaced by `***`).
+
+Incremental pulls: with `incremental`, the largest value of `incremental.field` among the
+records pulled is kept in the state and sent as `incremental.param` next time. A run with no
+record, or whose records are the same multiset as last time (an order-independent hash), is
+`unchanged`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import IO, Annotated, Any, Literal
+from urllib.parse import quote, quote_plus, urljoin
+
+import requests
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from connectors.base import (
+    ENV_REF,
+    Connector,
+    ConnectorError,
+    FetchResult,
+    RawObject,
+    SourceConfig,
+    resolve_env,
+    spool_chunks,
+)
+from connectors.http import session
+
+log = logging.getLogger(__name__)
+
+ENV_PREFIX = "env:"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+RECORDS_NAME = "records.jsonl"
+JSONL_MEDIA_TYPE = "application/x-ndjson"
+_HASH_MOD = 2**256
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoPagination(_Model):
+    """One request, one page."""
+
+    type: Literal["none"] = "none"
+
+
+class PageNumberPagination(_Model):
+    """`?page=1&page_size=100`, then page 2, 3... until an empty (or short) page."""
+
+    type: Literal["page_number"]
+    param: str = "page"
+    start: int = Field(1, ge=0)
+    size_param: str | None = None  # e.g. "page_size", "per_page"; None: the server's default size
+    size: int | None = Field(None, ge=1)  # sent as size_param; also the "short page" threshold
+    stop_on_short_page: bool = True  # a page with fewer than `size` records is the last one
+
+
+class OffsetPagination(_Model):
+    """`?offset=0&limit=100`; the offset advances by the number of records actually received."""
+
+    type: Literal["offset"]
+    offset_param: str = "offset"
+    limit_param: str = "limit"
+    limit: int = Field(100, ge=1)
+    start: int = Field(0, ge=0)
+    stop_on_short_page: bool = True  # a page with fewer than `limit` records is the last one
+
+
+class CursorPagination(_Model):
+    """The response carries the next cursor (`cursor_path`), sent back as `param`."""
+
+    type: Literal["cursor"]
+    cursor_path: str = Field(min_length=1)  # dotted path in the response body, e.g. "meta.next_cursor"
+    param: str = "cursor"
+
+
+class NextUrlPagination(_Model):
+    """The response carries the next page's URL (`next_path`, e.g. "links.next" or "next")."""
+
+    type: Literal["next_url"]
+    next_path: str = Field(min_length=1)
+
+
+class LinkHeaderPagination(_Model):
+    """RFC 8288 `Link: <https://...?page=2>; rel="next"` headers (GitHub style)."""
+
+    type: Literal["link_header"]
+    rel: str = "next"
+
+
+Pagination = Annotated[
+    NoPagination
+    | PageNumberPagination
+    | OffsetPagination
+    | CursorPagination
+    | NextUrlPagination
+    | LinkHeaderPagination,
+    Field(discriminator="type"),
+]
+
+
+class Incremental(_Model):
+    """Send the largest `field` value seen last run as query parameter `param`."""
+
+    param: str = Field(min_length=1)  # e.g. "updated_since"
+    field: str = Field(min_length=1)  # dotted path in each record, e.g. "updated_at"
+    initial: str | int | float | None = None  # sent on the first run (None: nothing sent)
+
+
+ParamValue = str | int | float | bool
+
+
+class RestApiConfig(SourceConfig):
+    type: Literal["rest_api"]
+    url: str = Field(pattern=r"^https?://")
+    params: dict[str, ParamValue] = Field(default_factory=dict)  # values may be "env:NAME"
+    headers: dict[str, str] = Field(default_factory=dict)  # values may be "env:NAME"
+    records_path: str | None = None  # dotted path to the record list in a page; None: the page is a list
+    pagination: Pagination = NoPagination()
+    max_pages: int = Field(1000, ge=1)  # more pages than this fails the run (a runaway API)
+    rate_limit_per_s: float | None = Field(None, gt=0)  # at most this many requests per second
+    timeout_s: float = Field(60, gt=0)
+    retries: int = Field(4, ge=0)  # retries after the first attempt (429, 5xx, network errors)
+    backoff_s: float = Field(0.5, ge=0)  # waits backoff_s * 2**attempt without Retry-After
+    max_retry_wait_s: float = Field(300, ge=0)  # cap on any single wait, Retry-After included
+    verify_tls: bool = True
+    incremental: Incremental | None = None
+
+    @field_validator("pagination", mode="before")
+    @classmethod
+    def _pagination_shorthand(cls, value: Any) -> Any:
+        return {"type": value} if isinstance(value, str) else value
+
+    @field_validator("headers", "params")
+    @classmethod
+    def _env_refs(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key, item in value.items():
+            if isinstance(item, str) and item.startswith(ENV_PREFIX) and not ENV_REF.match(item):
+                raise ValueError(f"{key}: environment reference must be env:NAME (letters, digits, _)")
+        return value
+
+    @model_validator(mode="after")
+    def _size_param_needs_size(self) -> RestApiConfig:
+        page = self.pagination
+        if isinstance(page, PageNumberPagination) and page.size_param and page.size is None:
+            raise ValueError("pagination.size_param needs pagination.size")
+        return self
+
+
+# --- pure helpers (unit-tested) -------------------------------------------------------------
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    """`text` with every secret (raw or URL-encoded) replaced by ***."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
+            text = text.replace(form, "***")
+    return text
+
+
+_MISSING = object()
+
+
+def dig(value: Any, path: str | None) -> Any:
+    """The value at a dotted path ("data.items", "results.0.id"); `_MISSING` when absent."""
+    if not path:
+        return value
+    for part in path.split("."):
+        if isinstance(value, dict):
+            if part not in value:
+                return _MISSING
+            value = value[part]
+        elif isinstance(value, list) and re.fullmatch(r"-?\d+", part):
+            index = int(part)
+            if not -len(value) <= index < len(value):
+                return _MISSING
+            value = value[index]
+        else:
+            return _MISSING
+    return value
+
+
+def records_of(body: Any, path: str | None) -> list[Any]:
+    """The record list of a page; ValueError says what is there instead."""
+    found = dig(body, path)
+    if found is _MISSING:
+        raise ValueError(f"records_path {path!r} not found in the response")
+    if found is None:
+        return []
+    if not isinstance(found, list):
+        where = f"records_path {path!r}" if path else "the response (set records_path)"
+        raise ValueError(f"{where} is a {type(found).__name__}, not a list of records")
+    return found
+
+
+def param_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def later(a: Any, b: Any) -> bool:
+    """Whether `a` is after `b`: numbers numerically, anything else as text (ISO dates sort)."""
+    x, y = _as_number(a), _as_number(b)
+    if x is not None and y is not None:
+        try:
+            return x > y
+        except ArithmeticError:  # NaN
+            return False
+    return str(a) > str(b)
+
+
+def _as_number(value: Any) -> Decimal | None:
+    if isinstance(value, Number):
+        return Decimal(str(value))
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return Decimal(value)
+    return None
+
+
+class Number(str):
+    """A JSON number with a fraction or exponent, kept as written ("1.50", "1e-7")."""
+
+    __slots__ = ()
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse JSON keeping non-integer numbers exactly as written (as `Number`)."""
+    return json.loads(data, parse_float=Number)
+
+
+def dumps(value: Any, sort_keys: bool = False) -> str:
+    """Compact JSON (UTF-8 text, not \\u escapes) writing `Number`s exactly as they were read."""
+    out: list[str] = []
+    _encode(value, out, sort_keys)
+    return "".join(out)
+
+
+def _encode(value: Any, out: list[str], sort_keys: bool) -> None:
+    if isinstance(value, Number):
+        out.append(str.__str__(value))
+    elif isinstance(value, str):
+        out.append(json.dumps(value, ensure_ascii=False))
+    elif isinstance(value, dict):
+        out.append("{")
+        items = sorted(value.items()) if sort_keys else value.items()
+        for i, (key, item) in enumerate(items):
+            if i:
+                out.append(",")
+            out.append(json.dumps(str(key), ensure_ascii=False))
+            out.append(":")
+            _encode(item, out, sort_keys)
+        out.append("}")
+    elif isinstance(value, list):
+        out.append("[")
+        for i, item in enumerate(value):
+            if i:
+                out.append(",")
+            _encode(item, out, sort_keys)
+        out.append("]")
+    else:  # int, bool, None, float (NaN/Infinity as Python's json writes them)
+        out.append(json.dumps(value))
+
+
+def state_value(value: Any) -> Any:
+    """An incremental value as plain JSON for the state (a `Number` becomes an int or float)."""
+    if isinstance(value, Number):
+        number = Decimal(str(value))
+        return int(number) if number == number.to_integral_value() and "." not in value else float(number)
+    return value
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date); None if absent/bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """One page to ask for: `url` plus `params` (added to the URL's own query string)."""
+
+    url: str
+    params: dict[str, str]
+    position: int | str | None = None  # page number, offset or cursor that produced it
+
+    def full_url(self) -> str:
+        prepared = requests.PreparedRequest()
+        prepared.prepare_url(self.url, self.params)
+        return str(prepared.url)
+
+
+def first_request(pagination: Any, url: str, params: dict[str, str]) -> PageRequest:
+    if isinstance(pagination, PageNumberPagination):
+        extra = {pagination.param: str(pagination.start)}
+        if pagination.size_param and pagination.size is not None:
+            extra[pagination.size_param] = str(pagination.size)
+        return PageRequest(url, {**params, **extra}, pagination.start)
+    if isinstance(pagination, OffsetPagination):
+        extra = {
+            pagination.offset_param: str(pagination.start),
+            pagination.limit_param: str(pagination.limit),
+        }
+        return PageRequest(url, {**params, **extra}, pagination.start)
+    return PageRequest(url, dict(params))
+
+
+def next_request(
+    pagination: Any,
+    current: PageRequest,
+    *,
+    body: Any,
+    count: int,
+    links: dict[str, dict[str, str]],
+    page_url: str,
+) -> PageRequest | None:
+    """The page after `current` (which returned `count` records), or None when it was the last.
+
+    `links` is `requests.Response.links`; `page_url` the URL actually served (relative next
+    links are resolved against it). ValueError when the response is inconsistent.
+    """
+    if isinstance(pagination, PageNumberPagination):
+        if count == 0 or (pagination.stop_on_short_page and pagination.size and count < pagination.size):
+            return None
+        assert isinstance(current.position, int)
+        page = current.position + 1
+        return PageRequest(current.url, {**current.params, pagination.param: str(page)}, page)
+    if isinstance(pagination, OffsetPagination):
+        if count == 0 or (pagination.stop_on_short_page and count < pagination.limit):
+            return None
+        assert isinstance(current.position, int)
+        offset = current.position + count
+        return PageRequest(current.url, {**current.params, pagination.offset_param: str(offset)}, offset)
+    if isinstance(pagination, CursorPagination):
+        cursor = dig(body, pagination.cursor_path)
+        if count == 0 or cursor is _MISSING or cursor is None or cursor == "" or cursor is False:
+            return None
+        cursor = param_text(cursor)
+        if cursor == current.position:
+            raise ValueError(f"the server returned the same cursor twice ({pagination.cursor_path})")
+        return PageRequest(current.url, {**current.params, pagination.param: cursor}, cursor)
+    if isinstance(pagination, NextUrlPagination):
+        nxt = dig(body, pagination.next_path)
+        if count == 0 or nxt is _MISSING or not nxt:
+            return None
+        if not isinstance(nxt, str):
+            raise ValueError(f"{pagination.next_path} is a {type(nxt).__name__}, not a URL")
+        return PageRequest(urljoin(page_url, nxt), {})
+    if isinstance(pagination, LinkHeaderPagination):
+        link = links.get(pagination.rel)
+        if not link or not link.get("url"):
+            return None
+        return PageRequest(urljoin(page_url, link["url"]), {})
+    return None
+
+
+# --- the connector ---------------------------------------------------------------------------
+
+
+class _RecordSpool:
+    """Records written as JSON Lines to a file in `workdir`, hashed on the way."""
+
+    def __init__(self, workdir: Path) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        self._fh: IO[bytes] = tempfile.NamedTemporaryFile(  # closed in finish() or discard()
+            dir=workdir, prefix="pull-", suffix=".jsonl", delete=False
+        )
+        self._digest = hashlib.sha256()
+        self._multiset = 0
+        self.count = 0
+        self.size = 0
+
+    def write(self, record: Any) -> None:
+        line = (dumps(record) + "\n").encode()
+        canonical = dumps(record, sort_keys=True).encode()
+        self._multiset = (self._multiset + int.from_bytes(hashlib.sha256(canonical).digest())) % _HASH_MOD
+        self._fh.write(line)
+        self._digest.update(line)
+        self.count += 1
+        self.size += len(line)
+
+    @property
+    def content_hash(self) -> str:
+        """Order-independent hash of the records (a sum of per-record hashes)."""
+        return f"{self._multiset:064x}"
+
+    def finish(self, name: str, **meta: Any) -> RawObject:
+        self._fh.close()
+        obj = RawObject(name=name, path=Path(self._fh.name), **meta)
+        obj.sha256, obj.size = self._digest.hexdigest(), self.size
+        return obj
+
+    def discard(self) -> None:
+        self._fh.close()
+        Path(self._fh.name).unlink(missing_ok=True)
+
+
+class RestApiConnector(Connector[RestApiConfig]):
+    type = "rest_api"
+    config_model = RestApiConfig
+
+    def fetch(self, state: dict[str, Any]) -> FetchResult:
+        cfg = self.config
+        self._secrets: list[str] = []
+        self._last_request = 0.0
+        self._requests = 0
+        self._retries = 0
+        headers = {k: resolve_env(v, self._secrets) for k, v in cfg.headers.items()}
+        params = {
+            k: resolve_env(v, self._secrets) if isinstance(v, str) else param_text(v)
+            for k, v in cfg.params.items()
+        }
+        previous = self._previous_incremental(state)
+        if cfg.incremental and previous is not None:
+            params[cfg.incremental.param] = param_text(previous)
+
+        self._session = session(retries=0)  # retried here: each attempt is rate-limited and counted
+        self._session.headers.update(headers)
+        spool = _RecordSpool(self.context.workdir)
+        pages: list[RawObject] = []
+        newest = previous
+        request: PageRequest | None = first_request(cfg.pagination, cfg.url, params)
+        seen_urls: set[str] = set()
+        first_url = ""
+        try:
+            while request is not None:
+                url = request.full_url()
+                if url in seen_urls:
+                    raise ConnectorError(self._redact(f"{url}: pagination loops back to a page already read"))
+                if len(pages) >= cfg.max_pages:
+                    raise ConnectorError(
+                        self._redact(f"{url}: more than max_pages={cfg.max_pages} pages; raise max_pages")
+                    )
+                seen_urls.add(url)
+                first_url = first_url or url
+                resp = self._get(url)
+                page_url = self._redact(resp.url)
+                try:
+                    body = loads(resp.content)
+                    records = records_of(body, cfg.records_path)
+                except ValueError as exc:
+                    raise ConnectorError(f"{page_url}: {exc}") from exc
+                pages.append(
+                    spool_chunks(
+                        f"page-{len(pages) + 1:04d}.json",
+                        iter([resp.content]),
+                        self.context.workdir,
+                        source_uri=page_url,
+                        media_type=resp.headers.get("Content-Type"),
+                        headers={k: v for k, v in resp.headers.items() if k.lower() != "set-cookie"},
+                        parse=False,  # replay copy: the clean stage reads records.jsonl
+                    )
+                )
+                for record in records:
+                    spool.write(record)
+                    if cfg.incremental:
+                        value = dig(record, cfg.incremental.field)
+                        if (
+                            value is not _MISSING
+                            and value is not None
+                            and (newest is None or later(value, newest))
+                        ):
+                            newest = value
+                log.info("%s: page %d, %d records", page_url, len(pages), len(records))
+                try:
+                    request = next_request(
+                        cfg.pagination,
+                        request,
+                        body=body,
+                        count=len(records),
+                        links=resp.links,
+                        page_url=resp.url,
+                    )
+                except ValueError as exc:
+                    raise ConnectorError(f"{page_url}: {exc}") from exc
+        except BaseException:
+            spool.discard()
+            raise
+
+        stats = {
+            "pages": len(pages),
+            "records": spool.count,
+            "requests": self._requests,
+            "retries": self._retries,
+            "bytes": sum(p.size for p in pages),
+        }
+        new_state: dict[str, Any] = {"content_hash": spool.content_hash, "records": spool.count}
+        if cfg.incremental:
+            new_state["incremental_field"] = cfg.incremental.field
+            new_state["incremental_value"] = state_value(newest)
+            if spool.count == 0:  # nothing newer: keep last run's hash and count
+                spool.discard()
+                kept = {**state, **{k: v for k, v in new_state.items() if k.startswith("incremental_")}}
+                return FetchResult([], kept, unchanged=True, stats=stats)
+        if spool.content_hash == state.get("content_hash"):
+            spool.discard()
+            return FetchResult([], new_state, unchanged=True, stats={**stats, "same_hash": True})
+        if spool.count == 0:  # the "jsonl" reader refuses empty files: keep the pages only
+            spool.discard()
+            return FetchResult(pages, new_state, stats=stats)
+        records_obj = spool.finish(
+            RECORDS_NAME,
+            source_uri=self._redact(first_url),
+            media_type=JSONL_MEDIA_TYPE,
+            headers={"x-record-count": str(spool.count), "x-page-count": str(len(pages))},
+        )
+        return FetchResult([records_obj, *pages], new_state, stats=stats)
+
+    def _previous_incremental(self, state: dict[str, Any]) -> Any:
+        inc = self.config.incremental
+        if inc is None:
+            return None
+        if state.get("incremental_field") == inc.field and state.get("incremental_value") is not None:
+            return state["incremental_value"]
+        return inc.initial
+
+    def _redact(self, text: str) -> str:
+        return redact(text, self._secrets)
+
+    def _throttle(self) -> None:
+        rate = self.config.rate_limit_per_s
+        if rate:
+            wait = self._last_request + 1.0 / rate - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+        self._last_request = time.monotonic()
+
+    def _get(self, url: str) -> requests.Response:
+        """GET with retries on network errors, 429 and 5xx; the final response must be 2xx."""
+        cfg = self.config
+        shown = self._redact(url)
+        attempt = 0
+        while True:
+            self._throttle()
+            self._requests += 1
+            try:
+                resp = self._http_get(url)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if attempt >= cfg.retries:
+                    raise ConnectorError(
+                        self._redact(f"{shown}: request failed after {attempt + 1} attempts: {exc}")
+                    ) from None
+                delay = cfg.backoff_s * 2**attempt
+                why = type(exc).__name__
+            except requests.RequestException as exc:
+                raise ConnectorError(self._redact(f"{shown}: request failed: {exc}")) from None
+            else:
+                if resp.status_code not in RETRY_STATUSES or attempt >= cfg.retries:
+                    break
+                retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+                delay = retry_after if retry_after is not None else cfg.backoff_s * 2**attempt
+                why = f"HTTP {resp.status_code}"
+                resp.close()
+            delay = min(delay, cfg.max_retry_wait_s)
+            attempt += 1
+            self._retries += 1
+            log.warning("%s: %s, retry %d/%d in %.1fs", shown, why, attempt, cfg.retries, delay)
+            time.sleep(delay)
+        if not resp.ok:
+            snippet = resp.text[:200].replace("\n", " ")
+            raise ConnectorError(
+                self._redact(
+                    f"{shown}: HTTP {resp.status_code} {resp.reason} after {attempt + 1} attempts: {snippet}"
+                )
+            )
+        return resp
+
+    def _http_get(self, url: str) -> requests.Response:
+        return self._session.get(url, timeout=self.config.timeout_s, verify=self.config.verify_tls)

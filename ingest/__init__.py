@@ -1,0 +1,1 @@
+"""The ingest stages: `pull` (source → raw zone) and `clean` (raw zone → typed Parquet in the clean zone)."""

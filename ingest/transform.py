@@ -1,0 +1,271 @@
+"""Spec-driven cleaning of one batch: names, text, types, admin units, PII, required values.
+
+Rows with a cell that fails (a value that is not a number or a date, a missing required value)
+are split off with the reason per row, for quarantine; the rest continue. Findings that do not
+make a row wrong (an unknown ward name, an Excel error value) are kept as warnings.
+Column types are fixed by the first batch (hints first, then inference), so every batch of a
+large file ends with the same schema.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from citydata.spec.model import ColumnHint, ColumnType, DatasetSpec
+from cleaning import (
+    Issue,
+    apply_pii,
+    clean_text_columns,
+    normalize_admin_units,
+    parse_dates,
+    parse_numbers,
+    scan_pii,
+    snake_case,
+    snake_case_columns,
+)
+from cleaning.admin_units import ADMIN_COLUMNS
+from cleaning.text import DEFAULT_NULL_TOKENS
+
+_TRUE = {"true", "1", "x", "có", "co", "yes", "y", "đúng", "dung", "t"}
+_FALSE = {"false", "0", "không", "khong", "no", "n", "sai", "f"}
+_ARROW_TYPES: dict[ColumnType, pa.DataType] = {
+    "string": pa.string(),
+    "integer": pa.int64(),
+    "number": pa.float64(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+    "datetime": pa.timestamp("s"),
+}
+_INFER_MIN_VALID = 0.98  # share of non-null values that must parse before a column is typed
+
+
+class SchemaMismatchError(ValueError):
+    """The file's columns do not fit the spec (a required column is missing)."""
+
+
+@dataclass
+class ColumnPlan:
+    name: str  # cleaned snake_case name
+    label: str  # original header, for the data dictionary
+    type: ColumnType = "string"
+    hint: ColumnHint | None = None
+    inferred: bool = False
+
+
+@dataclass
+class BatchOutput:
+    good: pa.Table
+    rejected: pa.Table  # the rows as read (strings) + _line + _reasons
+    warnings: list[Issue] = field(default_factory=list)
+    pii: dict[str, dict[str, int]] = field(default_factory=dict)  # column -> kind -> count
+
+
+def _has_leading_zero_codes(values: pa.ChunkedArray | pa.Array) -> bool:
+    # "0123", "079..." are codes or phone numbers: typing them as numbers would lose the zero.
+    matches = pc.match_substring_regex(values, r"^0\d+$")
+    return bool(pc.any(matches).as_py())
+
+
+def _valid_share(parsed: pa.Array | pa.ChunkedArray, source: pa.Array | pa.ChunkedArray) -> float:
+    present = len(source) - source.null_count
+    return 1.0 if present == 0 else (len(parsed) - parsed.null_count) / present
+
+
+class BatchCleaner:
+    def __init__(self, spec: DatasetSpec, header_labels: list[str]) -> None:
+        self.spec = spec
+        hints = spec.schema_.columns
+        names, _ = snake_case_columns(header_labels)
+        renames: dict[str, str] = {}
+        for key, hint in hints.items():
+            for source in hint.rename_from:
+                renames[source] = key
+                renames[snake_case(source)] = key
+        plans: list[ColumnPlan] = []
+        taken: set[str] = set()
+        for name, label in zip(names, header_labels, strict=True):
+            final = renames.get(label) or renames.get(name) or name
+            if final in taken:
+                final = name if name not in taken else f"{name}_{len(taken)}"
+            taken.add(final)
+            found = hints.get(final)
+            plans.append(ColumnPlan(final, label, found.type if found else "string", found))
+        missing = [k for k, h in hints.items() if k not in taken and not h.nullable]
+        if missing:
+            raise SchemaMismatchError(
+                f"required column(s) {', '.join(missing)} not found; the file has: {', '.join(header_labels)}"
+            )
+        self.columns = plans
+        self.null_tokens = spec.cleaning.null_tokens or list(DEFAULT_NULL_TOKENS)
+        self.schema: pa.Schema | None = None  # fixed by the first batch
+        self.dropped: set[str] = set()  # PII columns dropped (decided on the first batch)
+
+    # --- the data dictionary ----------------------------------------------------------
+    def dictionary(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": p.name,
+                "label": (p.hint.label if p.hint and p.hint.label else p.label),
+                "type": p.type,
+                "inferred": p.inferred,
+                "description": p.hint.description if p.hint else None,
+            }
+            for p in self.columns
+        ]
+
+    # --- one batch ---------------------------------------------------------------------
+    def clean(self, batch: pa.Table, first_line: int) -> BatchOutput:
+        raw = batch.rename_columns([p.name for p in self.columns])
+        table, text_issues = clean_text_columns(raw, null_tokens=self.null_tokens)
+        rejects: list[Issue] = []
+        warnings: list[Issue] = list(text_issues)
+        if self.schema is None:
+            self._infer_types(table)
+        arrays = []
+        for plan in self.columns:
+            column, issues = self._convert(table.column(plan.name), plan)
+            rejects += issues
+            if plan.hint and not plan.hint.nullable:
+                missing = pc.is_null(column)
+                for idx in pc.indices_nonzero(missing).to_pylist():
+                    rejects.append(Issue(idx, plan.name, None, "required value missing"))
+            arrays.append(column)
+        table = pa.table(arrays, names=[p.name for p in self.columns])
+        table, admin_warnings = self._admin_units(table)
+        warnings += admin_warnings
+        table, pii = self._pii(table)
+
+        bad_rows = sorted({i.row for i in rejects})
+        reasons: dict[int, list[str]] = defaultdict(list)
+        for issue in rejects:
+            shown = "" if issue.value is None else f" {issue.value[:60]!r}"
+            reasons[issue.row].append(f"{issue.column}:{shown} {issue.reason}")
+        if bad_rows:
+            keep = pc.invert(
+                pc.is_in(pa.array(range(len(table)), pa.int64()), pa.array(bad_rows, pa.int64()))
+            )
+            good = table.filter(keep)
+            rejected = raw.take(pa.array(bad_rows, pa.int64()))
+        else:
+            good, rejected = table, raw.slice(0, 0)
+        rejected = rejected.append_column("_line", pa.array([first_line + r for r in bad_rows], pa.int64()))
+        rejected = rejected.append_column("_reasons", pa.array(["; ".join(reasons[r]) for r in bad_rows]))
+        if self.schema is None:
+            self.schema = good.schema
+        else:
+            good = good.cast(self.schema, safe=False)
+        warnings = [Issue(first_line + w.row, w.column, w.value, w.reason) for w in warnings]
+        return BatchOutput(good, rejected, warnings, pii)
+
+    # --- steps -------------------------------------------------------------------------
+    def _infer_types(self, table: pa.Table) -> None:
+        """Type unhinted string columns from the first batch; codes with leading zeros stay text."""
+        for plan in self.columns:
+            if plan.hint is not None:
+                continue
+            values = table.column(plan.name)
+            if values.null_count == len(values) or _has_leading_zero_codes(values):
+                continue
+            numbers = parse_numbers(values, self.spec.schema_.locale, plan.name)
+            if _valid_share(numbers.values, values) >= _INFER_MIN_VALID:
+                plan.type = "integer" if pa.types.is_integer(numbers.values.type) else "number"
+                plan.inferred = True
+                continue
+            dates = parse_dates(values, plan.name, self.spec.schema_.day_first)
+            if _valid_share(dates.values, values) >= _INFER_MIN_VALID:
+                plan.type = "datetime" if pa.types.is_timestamp(dates.values.type) else "date"
+                plan.inferred = True
+
+    def _convert(self, values: pa.ChunkedArray, plan: ColumnPlan) -> tuple[pa.ChunkedArray, list[Issue]]:
+        kind = plan.type
+        if kind == "string":
+            return values, []
+        if kind in ("integer", "number"):
+            parsed = parse_numbers(values, self.spec.schema_.locale, plan.name)
+            out, issues = parsed.values, list(parsed.issues)
+            if kind == "integer" and pa.types.is_floating(out.type):
+                fractional = pc.not_equal(pc.floor(out), out)
+                for idx in pc.indices_nonzero(pc.fill_null(fractional, False)).to_pylist():
+                    issues.append(Issue(idx, plan.name, str(values[idx].as_py()), "not a whole number"))
+                out = pc.if_else(pc.fill_null(fractional, False), pa.scalar(None, out.type), out)
+            out = out.cast(_ARROW_TYPES[kind], safe=False)
+        elif kind in ("date", "datetime"):
+            parsed = parse_dates(values, plan.name, self.spec.schema_.day_first)
+            out, issues = parsed.values, list(parsed.issues)
+            out = out.cast(_ARROW_TYPES[kind], safe=False)
+        else:  # boolean
+            lowered = pc.utf8_lower(values)
+            is_true = pc.is_in(lowered, pa.array(sorted(_TRUE)))
+            is_false = pc.is_in(lowered, pa.array(sorted(_FALSE)))
+            out = pc.if_else(is_true, True, pc.if_else(is_false, False, pa.scalar(None, pa.bool_())))
+            unknown = pc.and_(pc.is_valid(values), pc.invert(pc.or_(is_true, is_false)))
+            issues = [
+                Issue(i, plan.name, str(values[i].as_py()), "not a yes/no value")
+                for i in pc.indices_nonzero(pc.fill_null(unknown, False)).to_pylist()
+            ]
+        if plan.hint is not None:
+            issues += self._range_issues(out, plan)
+        chunked = out if isinstance(out, pa.ChunkedArray) else pa.chunked_array([out])
+        return chunked, issues
+
+    @staticmethod
+    def _range_issues(values: pa.Array | pa.ChunkedArray, plan: ColumnPlan) -> list[Issue]:
+        hint = plan.hint
+        assert hint is not None
+        issues: list[Issue] = []
+        checks = []
+        if hint.min is not None and (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)):
+            checks.append((pc.less(values, hint.min), f"below the minimum {hint.min:g}"))
+        if hint.max is not None and (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)):
+            checks.append((pc.greater(values, hint.max), f"above the maximum {hint.max:g}"))
+        if hint.values is not None:
+            allowed = pa.array(hint.values).cast(values.type, safe=False)
+            checks.append((pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, allowed))), "not allowed"))
+        for mask, reason in checks:
+            for idx in pc.indices_nonzero(pc.fill_null(mask, False)).to_pylist():
+                issues.append(Issue(idx, plan.name, str(values[idx].as_py()), reason))
+        return issues
+
+    def _admin_units(self, table: pa.Table) -> tuple[pa.Table, list[Issue]]:
+        levels = {p.hint.admin_unit: p.name for p in self.columns if p.hint and p.hint.admin_unit}
+        if not levels:
+            return table, []
+        result = normalize_admin_units(
+            table.column(levels["province"]) if "province" in levels else None,
+            table.column(levels["district"]) if "district" in levels else None,
+            table.column(levels["ward"]) if "ward" in levels else None,
+            default_province=None if "province" in levels else "Thành phố Hồ Chí Minh",
+            column_names=(
+                levels.get("province", "province"),
+                levels.get("district", "district"),
+                levels.get("ward", "ward"),
+            ),
+        )
+        for name in ADMIN_COLUMNS:
+            target = name if name not in table.column_names else f"std_{name}"
+            table = table.append_column(target, result.table.column(name))
+        return table, list(result.issues)
+
+    def _pii(self, table: pa.Table) -> tuple[pa.Table, dict[str, dict[str, int]]]:
+        actions = {p.name: p.hint.pii for p in self.columns if p.hint and p.hint.pii}
+        report = scan_pii(table)
+        found: dict[str, dict[str, int]] = defaultdict(dict)
+        for f in report.findings:
+            found[f.column][f.kind] = f.count
+        for column in report.columns:
+            action = actions.get(column, self.spec.cleaning.pii)
+            if action == "keep" or column in self.dropped:
+                continue
+            if action == "drop" and self.schema is not None:
+                action = "mask"  # the schema is fixed after the first batch: mask instead
+            if action == "drop":
+                self.dropped.add(column)
+            sub = type(report)([f for f in report.findings if f.column == column])
+            table = apply_pii(table, sub, action)
+        present = [c for c in self.dropped if c in table.column_names]
+        return table.drop_columns(present), dict(found)

@@ -1,0 +1,57 @@
+"""Object keys of the lake's zones. Every key part is checked: no traversal, no empty parts.
+
+raw/<agency>/<dataset>/<pull_id>/<file>          bytes exactly as pulled, + _pull.json
+clean/<agency>/<dataset>/<pull_id>/data.parquet  cleaned, typed rows, + _clean.json
+quarantine/<agency>/<dataset>/<pull_id>/...      rows that failed, with the reason per row
+state/<dataset>/source.json                      a connector's incremental state
+reports/, published/                             owned by the quality and catalog stages
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
+
+
+class UnsafeKeyError(ValueError):
+    """A key part would escape its prefix or is not a plain name."""
+
+
+def safe_part(part: str) -> str:
+    if not part or part in {".", ".."} or "/" in part or "\\" in part or not _PART.match(part):
+        raise UnsafeKeyError(f"unsafe object key part: {part!r}")
+    return part
+
+
+def safe_relative(path: str) -> str:
+    """A relative path of safe parts (file names inside a pull may contain folders)."""
+    if path.startswith("/"):
+        raise UnsafeKeyError(f"absolute path not allowed: {path!r}")
+    parts = [p for p in path.replace("\\", "/").split("/") if p]
+    if not parts:
+        raise UnsafeKeyError("empty path")
+    return "/".join(safe_part(_sanitize(p)) for p in parts)
+
+
+def _sanitize(name: str) -> str:
+    """File names from sources may contain spaces or Vietnamese letters: keep them readable."""
+    if name in {".", ".."}:
+        raise UnsafeKeyError(f"path traversal not allowed: {name!r}")
+    cleaned = re.sub(r"[^A-Za-z0-9._\-]+", "_", name).strip("_")
+    return cleaned if cleaned and cleaned[0].isalnum() else f"f_{cleaned}"
+
+
+def new_pull_id() -> str:
+    """Sortable, unique enough for one dataset: UTC timestamp to the microsecond."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def zone_prefix(zone: str, agency: str, dataset: str, pull_id: str | None = None) -> str:
+    base = f"{safe_part(zone)}/{safe_part(agency)}/{safe_part(dataset)}/"
+    return base + (f"{safe_part(pull_id)}/" if pull_id else "")
+
+
+def state_key(dataset: str, name: str = "source") -> str:
+    return f"state/{safe_part(dataset)}/{safe_part(name)}.json"

@@ -1,0 +1,105 @@
+"""Locale-aware numbers."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from cleaning.numbers import detect_number_locale, parse_numbers
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("1.234.567,89", 1234567.89),
+        ("12,5", 12.5),
+        ("-1.234,5", -1234.5),
+        ("1.234,5 đ", 1234.5),
+        ("1.234,5đ", 1234.5),
+        ("12,5%", 12.5),
+        ("1.000 VNĐ", 1000.0),
+        ("₫ 2.500,75", 2500.75),
+        ("(1.234,5)", -1234.5),
+        ("1 234 567,5", 1234567.5),
+        ("+3,25", 3.25),
+    ],
+)
+def test_vi_decimals(cell: str, expected: float) -> None:
+    out = parse_numbers(pa.array([cell, "0,5"]), "vi", "x")
+    assert out.values.type == pa.float64()
+    assert out.values.to_pylist() == [expected, 0.5]
+    assert out.issues == []
+
+
+def test_vi_integers_stay_int64() -> None:
+    out = parse_numbers(pa.array(["1.234", "1.234.567", "-7", "12", None, "  1.000 đ "]), "vi")
+    assert out.values.type == pa.int64()
+    assert out.values.to_pylist() == [1234, 1234567, -7, 12, None, 1000]
+
+
+def test_integral_decimals_become_int64() -> None:
+    out = parse_numbers(pa.array(["1,0", "2,00", "3"]), "vi")
+    assert out.values.type == pa.int64()
+    assert out.values.to_pylist() == [1, 2, 3]
+
+
+def test_large_integers_keep_precision() -> None:
+    out = parse_numbers(pa.array(["9.007.199.254.740.993"]), "vi")
+    assert out.values.to_pylist() == [9007199254740993]
+
+
+def test_en_locale() -> None:
+    out = parse_numbers(pa.array(["1,234,567.89", "1,234", "12.5", "$ 1,000", "-0.5"]), "en")
+    assert out.values.to_pylist() == [1234567.89, 1234.0, 12.5, 1000.0, -0.5]
+    ints = parse_numbers(pa.array(["1,234", "5"]), "en")
+    assert (ints.values.type, ints.values.to_pylist()) == (pa.int64(), [1234, 5])
+
+
+@pytest.mark.parametrize("cell", ["abc", "1.5", "1.23.456", "12,34,5", "1,234.5", "--5", "1.2345"])
+def test_vi_failures_are_null_with_issue(cell: str) -> None:
+    out = parse_numbers(pa.array(["1", cell]), "vi", "so_tien")
+    assert out.values.to_pylist() == [1, None]
+    assert [(i.row, i.column, i.value, i.reason) for i in out.issues] == [
+        (1, "so_tien", cell, "not a number (locale vi)")
+    ]
+
+
+def test_en_reads_vi_formats_as_failures() -> None:
+    out = parse_numbers(pa.array(["1.234.567,89"]), "en", "x")
+    assert out.values.to_pylist() == [None]
+    assert out.issues[0].reason == "not a number (locale en)"
+
+
+def test_null_tokens_are_not_issues() -> None:
+    out = parse_numbers(pa.array(["N/A", "-", " ", "Không có", "5"]), "vi")
+    assert out.values.to_pylist() == [None, None, None, None, 5]
+    assert out.issues == []
+
+
+def test_percent_as_fraction() -> None:
+    out = parse_numbers(pa.array(["12,5%", "50%", "3"]), "vi", percent_as_fraction=True)
+    assert out.values.to_pylist() == [0.125, 0.5, 3.0]
+
+
+def test_chunked_input_rows_and_type() -> None:
+    chunks = [pa.array(["1.000", "x"]), pa.array(["2,5", None, "y"])]
+    out = parse_numbers(pa.chunked_array(chunks), "vi", "c")
+    assert isinstance(out.values, pa.ChunkedArray)
+    assert out.values.to_pylist() == [1000.0, None, 2.5, None, None]
+    assert [i.row for i in out.issues] == [1, 4]
+
+
+def test_sliced_input() -> None:
+    arr = pa.array(["x", "1.234,5", "7"]).slice(1)
+    assert parse_numbers(arr, "vi").values.to_pylist() == [1234.5, 7.0]
+
+
+def test_non_string_passthrough() -> None:
+    arr = pa.array([1.5, 2.0])
+    assert parse_numbers(arr).values is arr
+
+
+def test_detect_number_locale() -> None:
+    assert detect_number_locale(pa.array(["1.234.567,89", "12,5"])) == "vi"
+    assert detect_number_locale(pa.array(["1,234,567.89", "12.5"])) == "en"
+    assert detect_number_locale(pa.array(["12", "7"])) == "vi"

@@ -1,0 +1,177 @@
+"""String cells: NFC, whitespace, null tokens, Excel errors, formula injection."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pyarrow as pa
+import pytest
+
+from cleaning.text import (
+    clean_text_columns,
+    escape_formulas,
+    find_formula_injection,
+    is_formula_injection,
+    normalize_strings,
+)
+
+NFD = unicodedata.normalize("NFD", "Thành phố Hồ Chí Minh")
+
+
+def values(result_values: pa.Array | pa.ChunkedArray) -> list[str | None]:
+    return result_values.to_pylist()
+
+
+def test_nfc_trim_and_collapse() -> None:
+    arr = pa.array([NFD, "  Nguyễn   Văn  An ", "Bến\u00a0Nghé", "Quận\t1", "x\u2003y", "a\u200bb", "ok"])
+    out = normalize_strings(arr, "c")
+    assert values(out.values) == [
+        "Thành phố Hồ Chí Minh",
+        "Nguyễn Văn An",
+        "Bến Nghé",
+        "Quận 1",
+        "x y",
+        "a b",
+        "ok",
+    ]
+    assert all(unicodedata.is_normalized("NFC", v) for v in values(out.values) if v)
+    assert out.issues == []
+
+
+def test_without_collapse_keeps_inner_whitespace_but_trims_and_normalises() -> None:
+    arr = pa.array(["  Nguyễn   Văn  An ", NFD])
+    out = normalize_strings(arr, collapse_whitespace=False)
+    assert values(out.values) == ["Nguyễn   Văn  An", "Thành phố Hồ Chí Minh"]
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",
+        "  ",
+        "N/A",
+        "n/a",
+        "NA",
+        "-",
+        "--",
+        "null",
+        "NULL",
+        "None",
+        "không có",
+        "Không có",
+        "KHÔNG CÓ",
+        "#N/A",
+    ],
+)
+def test_null_tokens(token: str) -> None:
+    out = normalize_strings(pa.array([token, "giữ lại"]))
+    assert values(out.values) == [None, "giữ lại"]
+    assert out.issues == []
+
+
+def test_null_token_in_nfd_form_is_still_a_null_token() -> None:
+    out = normalize_strings(pa.array([unicodedata.normalize("NFD", " Không có ")]))
+    assert values(out.values) == [None]
+
+
+def test_words_that_merely_contain_tokens_are_kept() -> None:
+    kept = ["Nam", "None of them", "có", "không", "-5", "N/A2"]
+    out = normalize_strings(pa.array(kept))
+    assert values(out.values) == kept
+
+
+def test_custom_null_tokens() -> None:
+    out = normalize_strings(pa.array(["x", "?", "N/A"]), null_tokens=("?",))
+    assert values(out.values) == ["x", None, "N/A"]
+
+
+def test_excel_errors_become_null_with_issue() -> None:
+    out = normalize_strings(pa.array(["1", "#VALUE!", " #DIV/0! ", None]), "so_tien")
+    assert values(out.values) == ["1", None, None, None]
+    assert [(i.row, i.column, i.value, i.reason) for i in out.issues] == [
+        (1, "so_tien", "#VALUE!", "excel error value"),
+        (2, "so_tien", "#DIV/0!", "excel error value"),
+    ]
+
+
+def test_chunked_array_mixing_clean_and_dirty_chunks() -> None:
+    chunks = [
+        pa.array(["plain ascii", "another"]),  # nothing to do
+        pa.array(["Hà Nội", "Đà Nẵng"]),  # clean Vietnamese
+        pa.array(["a  b", "c"]),  # double space only
+        pa.array([NFD, None]),  # decomposed
+        pa.array([" lead", "trail "]),  # edges only
+        pa.array([], pa.string()),
+        pa.array(["x\u00a0y"]),  # NBSP only
+    ]
+    out = normalize_strings(pa.chunked_array(chunks), "c")
+    assert isinstance(out.values, pa.ChunkedArray)
+    assert values(out.values) == [
+        "plain ascii",
+        "another",
+        "Hà Nội",
+        "Đà Nẵng",
+        "a b",
+        "c",
+        "Thành phố Hồ Chí Minh",
+        None,
+        "lead",
+        "trail",
+        "x y",
+    ]
+
+
+def test_sliced_array_is_handled() -> None:
+    arr = pa.array(["skip", "  Hồ  Chí Minh ", NFD, "N/A"]).slice(1)
+    assert values(normalize_strings(arr).values) == ["Hồ Chí Minh", "Thành phố Hồ Chí Minh", None]
+
+
+def test_non_string_is_returned_unchanged() -> None:
+    arr = pa.array([1, 2, None])
+    out = normalize_strings(arr)
+    assert out.values is arr
+
+
+def test_clean_text_columns_only_touches_strings() -> None:
+    table = pa.table({"ten": ["  An ", "N/A"], "so": [1, 2], "ghi_chu": ["#REF!", NFD]})
+    cleaned, issues = clean_text_columns(table)
+    assert cleaned.column("ten").to_pylist() == ["An", None]
+    assert cleaned.column("so").to_pylist() == [1, 2]
+    assert cleaned.column("ghi_chu").to_pylist() == [None, "Thành phố Hồ Chí Minh"]
+    assert [(i.row, i.column) for i in issues] == [(0, "ghi_chu")]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "=SUM(A1:A3)",
+        "=1+1",
+        '=HYPERLINK("http://x","bấm")',
+        "+cmd|' /C calc'!A0",
+        "-2+3+cmd|' /C calc'!A0",
+        "@SUM(1,2)",
+        "\t=1+2",
+        "\r=cmd",
+        "+ IMPORTXML(A1)",
+    ],
+)
+def test_formula_injection_flagged(cell: str) -> None:
+    assert is_formula_injection(pa.array([cell])).to_pylist() == [True]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["-1.234,5", "+84 90 123 4567", "@nguyenvana", "a=b", "email@so.gov.vn", "-", "Quận 1", "=", "- Ghi chú"],
+)
+def test_formula_injection_not_flagged(cell: str) -> None:
+    assert is_formula_injection(pa.array([cell])).to_pylist() == [False]
+
+
+def test_find_and_escape_formulas() -> None:
+    table = pa.table({"a": ["ok", "=SUM(A1)"], "b": ["@SUM(1)", "x"], "n": [1, 2]})
+    issues = find_formula_injection(table)
+    assert [(i.row, i.column, i.reason) for i in issues] == [
+        (1, "a", "formula injection"),
+        (0, "b", "formula injection"),
+    ]
+    assert escape_formulas(table.column("a")).to_pylist() == ["ok", "'=SUM(A1)"]
