@@ -215,7 +215,9 @@ def clean_pull(
                 file_cleaner: BatchCleaner | None = None
                 for batch in reader.read(raw, spec.format, info):
                     if file_cleaner is None:
-                        file_cleaner = BatchCleaner(spec, info.header_labels or batch.table.column_names)
+                        file_cleaner = BatchCleaner(
+                            spec, info.header_labels or batch.table.column_names, reader.number_locale
+                        )
                         if cleaner is not None:
                             file_cleaner.schema = cleaner.schema  # later files must fit the first
                             for plan, first in zip(file_cleaner.columns, cleaner.columns, strict=False):
@@ -257,7 +259,7 @@ def clean_pull(
                             result.pii.setdefault(column, {}).setdefault(kind, 0)
                             result.pii[column][kind] += count
             except (FormatError, SchemaMismatchError, pa.ArrowInvalid, UnicodeDecodeError) as exc:
-                report.error = f"{obj['name']}: {exc}"
+                report.error = str(exc) if str(exc).startswith(obj["name"]) else f"{obj['name']}: {exc}"
             read_total += report.rows_read
             result.rows += report.rows_clean
             result.rejected += report.rows_rejected

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -29,7 +30,7 @@ from cleaning import (
     snake_case_columns,
 )
 from cleaning.admin_units import ADMIN_COLUMNS
-from cleaning.text import DEFAULT_NULL_TOKENS
+from cleaning.text import DEFAULT_NULL_TOKENS, Cleaned
 
 _TRUE = {"true", "1", "x", "có", "co", "yes", "y", "đúng", "dung", "t"}
 _FALSE = {"false", "0", "không", "khong", "no", "n", "sai", "f"}
@@ -42,6 +43,8 @@ _ARROW_TYPES: dict[ColumnType, pa.DataType] = {
     "datetime": pa.timestamp("s"),
 }
 _INFER_MIN_VALID = 0.98  # share of non-null values that must parse before a column is typed
+_INFER_SAMPLE = 2_000
+_PII_SAMPLE = 20_000
 
 
 class SchemaMismatchError(ValueError):
@@ -62,7 +65,7 @@ class BatchOutput:
     good: pa.Table
     rejected: pa.Table  # the rows as read (strings) + _line + _reasons
     warnings: list[Issue] = field(default_factory=list)
-    pii: dict[str, dict[str, int]] = field(default_factory=dict)  # column -> kind -> count
+    pii: dict[str, dict[str, int]] = field(default_factory=dict)  # column -> kind -> cells in the sample
 
 
 def _has_leading_zero_codes(values: pa.ChunkedArray | pa.Array) -> bool:
@@ -77,8 +80,14 @@ def _valid_share(parsed: pa.Array | pa.ChunkedArray, source: pa.Array | pa.Chunk
 
 
 class BatchCleaner:
-    def __init__(self, spec: DatasetSpec, header_labels: list[str]) -> None:
+    def __init__(
+        self, spec: DatasetSpec, header_labels: list[str], number_locale: Literal["vi", "en"] | None = None
+    ) -> None:
         self.spec = spec
+        # The reader's own number rendering first (Excel, JSON), then the spec's locale.
+        self.locales: list[Literal["vi", "en"]] = list(
+            dict.fromkeys([number_locale or spec.schema_.locale, spec.schema_.locale])
+        )
         hints = spec.schema_.columns
         names, _ = snake_case_columns(header_labels)
         renames: dict[str, str] = {}
@@ -168,10 +177,11 @@ class BatchCleaner:
         for plan in self.columns:
             if plan.hint is not None:
                 continue
-            values = table.column(plan.name)
-            if values.null_count == len(values) or _has_leading_zero_codes(values):
+            # A sample decides: parsing a whole batch of free text would only collect failures.
+            values = pc.drop_null(table.column(plan.name)).slice(0, _INFER_SAMPLE)
+            if len(values) == 0 or _has_leading_zero_codes(values):
                 continue
-            numbers = parse_numbers(values, self.spec.schema_.locale, plan.name)
+            numbers = self._parse_numbers(values, plan.name)
             if _valid_share(numbers.values, values) >= _INFER_MIN_VALID:
                 plan.type = "integer" if pa.types.is_integer(numbers.values.type) else "number"
                 plan.inferred = True
@@ -186,7 +196,7 @@ class BatchCleaner:
         if kind == "string":
             return values, []
         if kind in ("integer", "number"):
-            parsed = parse_numbers(values, self.spec.schema_.locale, plan.name)
+            parsed = self._parse_numbers(values, plan.name)
             out, issues = parsed.values, list(parsed.issues)
             if kind == "integer" and pa.types.is_floating(out.type):
                 fractional = pc.not_equal(pc.floor(out), out)
@@ -212,6 +222,23 @@ class BatchCleaner:
             issues += self._range_issues(out, plan)
         chunked = out if isinstance(out, pa.ChunkedArray) else pa.chunked_array([out])
         return chunked, issues
+
+    def _parse_numbers(self, values: pa.ChunkedArray, column: str) -> Cleaned:
+        """Parse in the first locale; cells that fail are tried in the next one."""
+        parsed = parse_numbers(values, self.locales[0], column)
+        for locale in self.locales[1:]:
+            if not parsed.issues:
+                break
+            retry = parse_numbers(values, locale, column)
+            failed_rows = {i.row for i in parsed.issues}
+            mask = pa.array([i in failed_rows for i in range(len(values))])
+            first, second = parsed.values.cast(pa.float64()), retry.values.cast(pa.float64())
+            merged = pc.if_else(mask, second, first)
+            integral = pc.all(pc.equal(pc.floor(merged), merged)).as_py() is not False
+            if integral and pa.types.is_integer(parsed.values.type):
+                merged = merged.cast(pa.int64())
+            parsed = Cleaned(merged, [i for i in retry.issues if i.row in failed_rows])
+        return parsed
 
     @staticmethod
     def _range_issues(values: pa.Array | pa.ChunkedArray, plan: ColumnPlan) -> list[Issue]:
@@ -253,7 +280,15 @@ class BatchCleaner:
 
     def _pii(self, table: pa.Table) -> tuple[pa.Table, dict[str, dict[str, int]]]:
         actions = {p.name: p.hint.pii for p in self.columns if p.hint and p.hint.pii}
-        report = scan_pii(table)
+        # Detection on an even sample of each batch (regexes over every cell of every text column
+        # would dominate the cleaning time); a flagged column is then masked in full.
+        n, part = table.num_rows, _PII_SAMPLE // 4
+        sample = (
+            table
+            if n <= _PII_SAMPLE
+            else pa.concat_tables([table.slice(start, part) for start in np.linspace(0, n - part, 4, dtype=int)])
+        )
+        report = scan_pii(sample)
         found: dict[str, dict[str, int]] = defaultdict(dict)
         for f in report.findings:
             found[f.column][f.kind] = f.count

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import Annotated
 
 import typer
@@ -21,6 +22,7 @@ def run(
         str | None, typer.Argument(metavar="ID", help="Dataset id (see `datasets list`).")
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every valid dataset spec.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Dagster's own log lines.")] = False,
     until: Annotated[str, typer.Option(help="Last stage to run: raw, clean.")] = "clean",
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -42,7 +44,7 @@ def run(
         except SpecError as exc:
             err_console.print(f"[red]{exc}[/]")
             raise typer.Exit(ExitCode.FAILED) from exc
-    results = [_run_one(spec, STAGES[: STAGES.index(until) + 1]) for spec in specs]
+    results = [_run_one(spec, STAGES[: STAGES.index(until) + 1], verbose) for spec in specs]
     if json_out:
         print_json(results)
     else:
@@ -57,7 +59,7 @@ def run(
         raise typer.Exit(ExitCode.FAILED)
 
 
-def _run_one(spec: DatasetSpec, stages: tuple[str, ...]) -> dict[str, object]:
+def _run_one(spec: DatasetSpec, stages: tuple[str, ...], verbose: bool) -> dict[str, object]:
     import dagster as dg
 
     from pipelines.datasets.assets import asset_key, build_dataset_assets
@@ -74,23 +76,34 @@ def _run_one(spec: DatasetSpec, stages: tuple[str, ...]) -> dict[str, object]:
                 resources=default_resources(),
                 instance=instance,
                 raise_on_error=False,
+                # Full logs stay in Dagster's event log (the UI); the terminal gets the summary table.
+                run_config={
+                    "loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "CRITICAL"}}}
+                },
                 tags={"citydata/trigger": "cli"},
             )
-    out: dict[str, object] = {"dataset": spec.id, "ok": result.success, "run_id": result.run_id, "detail": ""}
+    out: dict[str, object] = {"dataset": spec.id, "ok": result.success, "run_id": result.run_id}
+    details: list[str] = []
     for event in result.get_asset_materialization_events():
         mat = event.step_materialization_data.materialization
         meta = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
-        if mat.asset_key == asset_key(spec, "clean"):
+        if mat.asset_key == asset_key(spec, "raw"):
+            details.append("source unchanged" if meta.get("unchanged") else f"pulled {meta.get('pull_id')}")
+        elif mat.asset_key == asset_key(spec, "clean"):
             out["rows"] = meta.get("dagster/row_count")
             out["rejected"] = meta.get("rows_rejected")
-            out["detail"] = "already cleaned" if meta.get("skipped") else f"pull {meta.get('pull_id')}"
-        elif mat.asset_key == asset_key(spec, "raw") and meta.get("unchanged"):
-            out["detail"] = "source unchanged"
+            if meta.get("skipped"):
+                details.append("already cleaned")
+    out["detail"] = "; ".join(details)
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]
         messages = []
         for failure in failures:
             data = failure.step_failure_data
-            messages.append(data.error.message.strip().splitlines()[-1] if data.error else "step failed")
+            error = data.error
+            while error is not None and error.cause is not None:  # the user's error, not Dagster's wrapper
+                error = error.cause
+            text = error.message.strip().splitlines()[0] if error else "step failed"
+            messages.append(re.sub(r"^[\w.]+(Error|Exception|Failure): ", "", text))
         out["detail"] = "; ".join(messages) or "failed"
     return out

@@ -66,6 +66,9 @@ class FormatReader(ABC):
     name: ClassVar[str]
     extensions: ClassVar[tuple[str, ...]]
     media_types: ClassVar[tuple[str, ...]] = ()
+    # Readers that render numbers themselves (Excel cells, JSON numbers) write them as "1234.5":
+    # cleaning tries that locale first, then the spec's locale (numbers typed as text in a sheet).
+    number_locale: ClassVar[Literal["vi", "en"] | None] = None
 
     @abstractmethod
     def read(self, raw: RawObject, options: FormatOptions, info: ReadInfo) -> Iterator[ReadBatch]:

@@ -127,3 +127,13 @@ def test_missing_required_column_names_the_columns_found():
     with pytest.raises(SchemaMismatchError) as err:
         BatchCleaner(s, ["Tên bãi", "Địa chỉ"])
     assert "ma_bai" in str(err.value) and "Tên bãi" in str(err.value)
+
+
+def test_reader_number_locale_first_then_spec_locale_for_numbers_typed_as_text():
+    # An Excel reader renders numeric cells as "1234.5"; text cells keep the Vietnamese "1.234,5".
+    s = spec(columns={"kinh_phi": {"type": "number"}, "so_luong": {"type": "integer"}})
+    cleaner = BatchCleaner(s, ["kinh_phi", "so_luong"], number_locale="en")
+    out = cleaner.clean(strings(kinh_phi=["1234.5", "1.234,5", "abc"], so_luong=["12", "1.200.000", "3"]), 2)
+    assert out.good.column("kinh_phi").to_pylist() == [1234.5, 1234.5]
+    assert out.good.column("so_luong").to_pylist() == [12, 1200000]
+    assert out.rejected.column("_line").to_pylist() == [4]
