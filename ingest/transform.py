@@ -286,7 +286,9 @@ class BatchCleaner:
         sample = (
             table
             if n <= _PII_SAMPLE
-            else pa.concat_tables([table.slice(start, part) for start in np.linspace(0, n - part, 4, dtype=int)])
+            else pa.concat_tables(
+                [table.slice(start, part) for start in np.linspace(0, n - part, 4, dtype=int)]
+            )
         )
         report = scan_pii(sample)
         found: dict[str, dict[str, int]] = defaultdict(dict)
