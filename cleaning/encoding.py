@@ -360,7 +360,22 @@ def detect_encoding(sample: bytes, declared: str | None = None) -> tuple[str, bo
     utf16 = _utf16_guess(head)
     if utf16 and _try(head[: len(head) - len(head) % 2], utf16) is not None:
         return utf16, False, 0.8
+    if _mostly_utf8(head, truncated=len(sample) > len(head)):
+        return "utf-8", False, 0.7
     return _detect_8bit(head)
+
+
+def _mostly_utf8(head: bytes, truncated: bool, min_share: float = 0.9) -> bool:
+    """UTF-8 with a few bad lines (one pasted from a Windows-1258 file): read as UTF-8, so the
+    reader rejects just those lines. Real 8-bit text almost never forms valid UTF-8 sequences."""
+    lines = head.splitlines()
+    if truncated:
+        lines = lines[:-1]  # cut by the sample's end
+    lines = [line for line in lines if not line.isascii()]
+    if len(lines) < 2:
+        return False
+    valid = sum(1 for line in lines if _try(line, "utf-8") is not None)
+    return valid >= 2 and len(lines) - valid <= max(1, int((1 - min_share) * len(lines)))
 
 
 def _utf8_ok(head: bytes, final: bool) -> bool:

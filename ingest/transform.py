@@ -30,7 +30,7 @@ from cleaning import (
     snake_case_columns,
 )
 from cleaning.admin_units import ADMIN_COLUMNS
-from cleaning.text import DEFAULT_NULL_TOKENS, Cleaned
+from cleaning.text import DEFAULT_NULL_TOKENS, Cleaned, is_formula_injection
 
 _TRUE = {"true", "1", "x", "có", "co", "yes", "y", "đúng", "dung", "t"}
 _FALSE = {"false", "0", "không", "khong", "no", "n", "sai", "f"}
@@ -45,6 +45,7 @@ _ARROW_TYPES: dict[ColumnType, pa.DataType] = {
 _INFER_MIN_VALID = 0.98  # share of non-null values that must parse before a column is typed
 _INFER_SAMPLE = 2_000
 _PII_SAMPLE = 20_000
+_VI_THOUSANDS = r"^[+-]?\d{1,3}(\.\d{3})+$"  # "1.200", "12.345.678": Vietnamese thousands
 
 
 class SchemaMismatchError(ValueError):
@@ -77,6 +78,46 @@ def _has_leading_zero_codes(values: pa.ChunkedArray | pa.Array) -> bool:
 def _valid_share(parsed: pa.Array | pa.ChunkedArray, source: pa.Array | pa.ChunkedArray) -> float:
     present = len(source) - source.null_count
     return 1.0 if present == 0 else (len(parsed) - parsed.null_count) / present
+
+
+def _strip_nul(table: pa.Table) -> tuple[pa.Table, list[Issue]]:
+    """NUL bytes: invalid in PostgreSQL text and most tools; removed, each one reported."""
+    issues: list[Issue] = []
+    for i, name in enumerate(table.column_names):
+        values = table.column(name)
+        if not pa.types.is_string(values.type):
+            continue
+        has_nul = pc.fill_null(pc.match_substring(values, "\x00"), False)
+        if not pc.any(has_nul).as_py():
+            continue
+        for row in pc.indices_nonzero(has_nul).to_pylist():
+            issues.append(Issue(row, name, values[row].as_py().replace("\x00", "\\0"), "NUL byte removed"))
+        table = table.set_column(i, name, pc.replace_substring(values, "\x00", ""))
+    return table, issues
+
+
+_FORMULA_STARTS = pa.array(["=", "+", "-", "@", "\t", "\r"])
+
+
+def _formula_like(table: pa.Table) -> list[Issue]:
+    """Cells a spreadsheet would run as a formula; kept as data, escaped in CSV downloads."""
+    issues: list[Issue] = []
+    for name in table.column_names:
+        values = table.column(name)
+        if not pa.types.is_string(values.type):
+            continue
+        # A cheap first-character test, then the exact pattern on the few candidates only.
+        first = pc.utf8_slice_codeunits(values, 0, 1)
+        candidates = pc.indices_nonzero(pc.fill_null(pc.is_in(first, _FORMULA_STARTS), False))
+        if len(candidates) == 0:
+            continue
+        picked = pc.take(values, candidates)
+        hits = pc.fill_null(is_formula_injection(picked), False)
+        for row, value in zip(
+            pc.filter(candidates, hits).to_pylist(), pc.filter(picked, hits).to_pylist(), strict=True
+        ):
+            issues.append(Issue(row, name, value, "formula-like value (escaped in CSV downloads)"))
+    return issues
 
 
 class BatchCleaner:
@@ -131,8 +172,9 @@ class BatchCleaner:
     def clean(self, batch: pa.Table, first_line: int) -> BatchOutput:
         raw = batch.rename_columns([p.name for p in self.columns])
         table, text_issues = clean_text_columns(raw, null_tokens=self.null_tokens)
+        table, nul_issues = _strip_nul(table)
         rejects: list[Issue] = []
-        warnings: list[Issue] = list(text_issues)
+        warnings: list[Issue] = [*text_issues, *nul_issues]
         if self.schema is None:
             self._infer_types(table)
         arrays = []
@@ -148,6 +190,7 @@ class BatchCleaner:
         table, admin_warnings = self._admin_units(table)
         warnings += admin_warnings
         table, pii = self._pii(table)
+        warnings += _formula_like(table)
 
         bad_rows = sorted({i.row for i in rejects})
         reasons: dict[int, list[str]] = defaultdict(list)
@@ -224,21 +267,28 @@ class BatchCleaner:
         return chunked, issues
 
     def _parse_numbers(self, values: pa.ChunkedArray, column: str) -> Cleaned:
-        """Parse in the first locale; cells that fail are tried in the next one."""
+        """Parse in the reader's locale; cells that fail are tried in the spec's locale.
+
+        "1.200" typed as text in a Vietnamese sheet means 1200: a reader rendering numbers itself
+        never writes a trailing zero, so the thousands form goes to the spec's locale directly.
+        """
         parsed = parse_numbers(values, self.locales[0], column)
-        for locale in self.locales[1:]:
-            if not parsed.issues:
-                break
-            retry = parse_numbers(values, locale, column)
-            failed_rows = {i.row for i in parsed.issues}
-            mask = pa.array([i in failed_rows for i in range(len(values))])
-            first, second = parsed.values.cast(pa.float64()), retry.values.cast(pa.float64())
-            merged = pc.if_else(mask, second, first)
-            integral = pc.all(pc.equal(pc.floor(merged), merged)).as_py() is not False
-            if integral and pa.types.is_integer(parsed.values.type):
-                merged = merged.cast(pa.int64())
-            parsed = Cleaned(merged, [i for i in retry.issues if i.row in failed_rows])
-        return parsed
+        if len(self.locales) == 1:
+            return parsed
+        fallback = self.locales[1]
+        failed = pa.array(np.isin(np.arange(len(values)), [i.row for i in parsed.issues]))
+        if fallback == "vi":
+            failed = pc.or_(failed, pc.fill_null(pc.match_substring_regex(values, _VI_THOUSANDS), False))
+        if not pc.any(failed).as_py():
+            return parsed
+        retry = parse_numbers(values, fallback, column)
+        merged = pc.if_else(failed, retry.values.cast(pa.float64()), parsed.values.cast(pa.float64()))
+        if pc.all(pc.equal(pc.floor(merged), merged)).as_py() is not False:
+            merged = merged.cast(pa.int64())
+        retried = set(pc.indices_nonzero(failed).to_pylist())
+        issues = [i for i in retry.issues if i.row in retried]
+        issues += [i for i in parsed.issues if i.row not in retried]
+        return Cleaned(merged, issues)
 
     @staticmethod
     def _range_issues(values: pa.Array | pa.ChunkedArray, plan: ColumnPlan) -> list[Issue]:

@@ -230,5 +230,5 @@ def test_empty_json_lines_is_a_format_error(data: bytes) -> None:
 
 
 def test_json_lines_unknown_encoding() -> None:
-    with pytest.raises(FormatError, match=r"^x\.jsonl: unknown encoding 'tcvn3'$"):
-        read(JsonLinesReader(), b'{"a": 1}\n', name="x.jsonl", encoding="tcvn3")
+    with pytest.raises(FormatError, match=r"^x\.jsonl: unknown encoding 'no-such-codec'$"):
+        read(JsonLinesReader(), b'{"a": 1}\n', name="x.jsonl", encoding="no-such-codec")
