@@ -80,6 +80,28 @@ def _valid_share(parsed: pa.Array | pa.ChunkedArray, source: pa.Array | pa.Chunk
     return 1.0 if present == 0 else (len(parsed) - parsed.null_count) / present
 
 
+def _string_data(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, bytes) of a string chunk, zero-copy: byte-level scans without per-row Python."""
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset : chunk.offset + len(chunk) + 1]
+    data_buffer = chunk.buffers()[2]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.empty(0, np.uint8)
+    return offsets, data
+
+
+def _rows_with_byte(values: pa.ChunkedArray, byte: int) -> list[int]:
+    """Rows whose text holds `byte` (scanning the raw buffers; rows are only computed on a hit)."""
+    rows: list[int] = []
+    base = 0
+    for chunk in values.chunks:
+        offsets, data = _string_data(chunk)
+        span = data[offsets[0] : offsets[-1]]
+        if span.size and (span == byte).any():
+            hits = np.flatnonzero(span == byte) + offsets[0]
+            rows.extend(int(r) + base for r in np.unique(np.searchsorted(offsets, hits, side="right") - 1))
+        base += len(chunk)
+    return rows
+
+
 def _strip_nul(table: pa.Table) -> tuple[pa.Table, list[Issue]]:
     """NUL bytes: invalid in PostgreSQL text and most tools; removed, each one reported."""
     issues: list[Issue] = []
@@ -87,16 +109,16 @@ def _strip_nul(table: pa.Table) -> tuple[pa.Table, list[Issue]]:
         values = table.column(name)
         if not pa.types.is_string(values.type):
             continue
-        has_nul = pc.fill_null(pc.match_substring(values, "\x00"), False)
-        if not pc.any(has_nul).as_py():
+        rows = _rows_with_byte(values, 0)
+        if not rows:
             continue
-        for row in pc.indices_nonzero(has_nul).to_pylist():
+        for row in rows:
             issues.append(Issue(row, name, values[row].as_py().replace("\x00", "\\0"), "NUL byte removed"))
         table = table.set_column(i, name, pc.replace_substring(values, "\x00", ""))
     return table, issues
 
 
-_FORMULA_STARTS = pa.array(["=", "+", "-", "@", "\t", "\r"])
+_FORMULA_FIRST_BYTES = np.frombuffer(b"=+-@\t\r", dtype=np.uint8)
 
 
 def _formula_like(table: pa.Table) -> list[Issue]:
@@ -106,17 +128,24 @@ def _formula_like(table: pa.Table) -> list[Issue]:
         values = table.column(name)
         if not pa.types.is_string(values.type):
             continue
-        # A cheap first-character test, then the exact pattern on the few candidates only.
-        first = pc.utf8_slice_codeunits(values, 0, 1)
-        candidates = pc.indices_nonzero(pc.fill_null(pc.is_in(first, _FORMULA_STARTS), False))
-        if len(candidates) == 0:
+        # The first byte of every cell straight from the buffers; the exact pattern on hits only.
+        candidates: list[int] = []
+        base = 0
+        for chunk in values.chunks:
+            offsets, data = _string_data(chunk)
+            starts, lengths = offsets[:-1], np.diff(offsets)
+            nonempty = np.flatnonzero(lengths > 0)
+            if nonempty.size:
+                first = data[starts[nonempty]]
+                candidates.extend((nonempty[np.isin(first, _FORMULA_FIRST_BYTES)] + base).tolist())
+            base += len(chunk)
+        if not candidates:
             continue
-        picked = pc.take(values, candidates)
-        hits = pc.fill_null(is_formula_injection(picked), False)
-        for row, value in zip(
-            pc.filter(candidates, hits).to_pylist(), pc.filter(picked, hits).to_pylist(), strict=True
-        ):
-            issues.append(Issue(row, name, value, "formula-like value (escaped in CSV downloads)"))
+        picked = pc.take(values, pa.array(candidates, pa.int64()))
+        hits = pc.fill_null(is_formula_injection(picked), False).to_pylist()
+        for row, value, hit in zip(candidates, picked.to_pylist(), hits, strict=True):
+            if hit:
+                issues.append(Issue(row, name, value, "formula-like value (escaped in CSV downloads)"))
     return issues
 
 
@@ -171,12 +200,14 @@ class BatchCleaner:
     # --- one batch ---------------------------------------------------------------------
     def clean(self, batch: pa.Table, first_line: int) -> BatchOutput:
         raw = batch.rename_columns([p.name for p in self.columns])
-        table, text_issues = clean_text_columns(raw, null_tokens=self.null_tokens)
+        if self.schema is None:
+            self._infer_types(raw)
+        # Typed columns are trimmed and null-token-checked by their parsers: text passes on text only.
+        text_columns = [p.name for p in self.columns if p.type == "string"]
+        table, text_issues = clean_text_columns(raw, columns=text_columns, null_tokens=self.null_tokens)
         table, nul_issues = _strip_nul(table)
         rejects: list[Issue] = []
         warnings: list[Issue] = [*text_issues, *nul_issues]
-        if self.schema is None:
-            self._infer_types(table)
         arrays = []
         for plan in self.columns:
             column, issues = self._convert(table.column(plan.name), plan)
@@ -229,7 +260,7 @@ class BatchCleaner:
                 plan.type = "integer" if pa.types.is_integer(numbers.values.type) else "number"
                 plan.inferred = True
                 continue
-            dates = parse_dates(values, plan.name, self.spec.schema_.day_first)
+            dates = parse_dates(values, plan.name, self.spec.schema_.day_first, null_tokens=self.null_tokens)
             if _valid_share(dates.values, values) >= _INFER_MIN_VALID:
                 plan.type = "datetime" if pa.types.is_timestamp(dates.values.type) else "date"
                 plan.inferred = True
@@ -248,7 +279,7 @@ class BatchCleaner:
                 out = pc.if_else(pc.fill_null(fractional, False), pa.scalar(None, out.type), out)
             out = out.cast(_ARROW_TYPES[kind], safe=False)
         elif kind in ("date", "datetime"):
-            parsed = parse_dates(values, plan.name, self.spec.schema_.day_first)
+            parsed = parse_dates(values, plan.name, self.spec.schema_.day_first, null_tokens=self.null_tokens)
             out, issues = parsed.values, list(parsed.issues)
             out = out.cast(_ARROW_TYPES[kind], safe=False)
         else:  # boolean
@@ -272,7 +303,7 @@ class BatchCleaner:
         "1.200" typed as text in a Vietnamese sheet means 1200: a reader rendering numbers itself
         never writes a trailing zero, so the thousands form goes to the spec's locale directly.
         """
-        parsed = parse_numbers(values, self.locales[0], column)
+        parsed = parse_numbers(values, self.locales[0], column, null_tokens=self.null_tokens)
         if len(self.locales) == 1:
             return parsed
         fallback = self.locales[1]
@@ -281,7 +312,7 @@ class BatchCleaner:
             failed = pc.or_(failed, pc.fill_null(pc.match_substring_regex(values, _VI_THOUSANDS), False))
         if not pc.any(failed).as_py():
             return parsed
-        retry = parse_numbers(values, fallback, column)
+        retry = parse_numbers(values, fallback, column, null_tokens=self.null_tokens)
         merged = pc.if_else(failed, retry.values.cast(pa.float64()), parsed.values.cast(pa.float64()))
         if pc.all(pc.equal(pc.floor(merged), merged)).as_py() is not False:
             merged = merged.cast(pa.int64())

@@ -6,6 +6,7 @@ import dagster as dg
 
 from citydata.settings import get_settings
 from pipelines.datasets.assets import build_dataset_assets
+from pipelines.datasets.checks import build_quality_checks
 from pipelines.datasets.loader import specs_for_definitions
 from pipelines.platform.assets import platform_inventory
 from pipelines.resources import default_resources
@@ -18,12 +19,11 @@ def _executor() -> dg.ExecutorDefinition:
     return dg.in_process_executor
 
 
-def _dataset_assets() -> list[dg.AssetsDefinition]:
-    return [a for spec in specs_for_definitions() for a in build_dataset_assets(spec)]
-
+_SPECS = specs_for_definitions()
 
 defs = dg.Definitions(
-    assets=[platform_inventory, *_dataset_assets()],
+    assets=[platform_inventory, *(a for spec in _SPECS for a in build_dataset_assets(spec))],
+    asset_checks=[c for spec in _SPECS for c in build_quality_checks(spec)],
     resources=default_resources(),
     executor=_executor(),
 )

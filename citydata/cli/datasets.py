@@ -12,6 +12,7 @@ from citydata.cli.console import console, err_console, print_json
 from citydata.cli.exit_codes import ExitCode
 from citydata.settings import load_settings
 from citydata.spec import SpecError, load_spec, load_specs
+from citydata.spec.checks import deep_check
 
 app = typer.Typer(help="Dataset specs: list, show, validate.")
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
@@ -59,12 +60,19 @@ def check(
     target = path or load_settings().specs_dir
     if target.is_dir():
         loaded = load_specs(target)
-        ok, errors = sorted(loaded.specs), loaded.errors
+        candidates, errors = [(loaded.specs[i], loaded.paths[i]) for i in sorted(loaded.specs)], loaded.errors
     else:
         try:
-            ok, errors = [load_spec(target).id], []
+            candidates, errors = [(load_spec(target), target)], []
         except SpecError as exc:
-            ok, errors = [], [exc]
+            candidates, errors = [], [exc]
+    ok = []
+    for spec, spec_path in candidates:
+        problems = deep_check(spec)
+        if problems:
+            errors.append(SpecError(spec_path, problems))
+        else:
+            ok.append(spec.id)
     if json_out:
         print_json({"valid": ok, "invalid": [{"path": str(e.path), "problems": e.problems} for e in errors]})
     else:

@@ -63,10 +63,12 @@ def _run_one(spec: DatasetSpec, stages: tuple[str, ...], verbose: bool) -> dict[
     import dagster as dg
 
     from pipelines.datasets.assets import asset_key, build_dataset_assets
+    from pipelines.datasets.checks import build_quality_checks
     from pipelines.resources import default_resources
 
     os.environ.update(dagster_environment(load_settings()))
-    assets = build_dataset_assets(spec)
+    # Selecting the assets pulls in their checks: the quality gate runs with `clean`.
+    assets = [*build_dataset_assets(spec), *build_quality_checks(spec)]
     selection = [asset_key(spec, s) for s in stages]
     with console.status(f"{spec.id}: running {' → '.join(stages)}…"):
         with dg.DagsterInstance.get() as instance:
@@ -94,6 +96,14 @@ def _run_one(spec: DatasetSpec, stages: tuple[str, ...], verbose: bool) -> dict[
             out["rejected"] = meta.get("rows_rejected")
             if meta.get("skipped"):
                 details.append("already cleaned")
+    for evaluation in result.get_asset_check_evaluations():
+        meta = {k: getattr(v, "value", v) for k, v in evaluation.metadata.items()}
+        if "score" in meta:
+            out["quality_score"] = meta["score"]
+        verdict = "passed" if evaluation.passed else f"failed ({evaluation.severity.value.lower()})"
+        details.append(f"quality {verdict}" + (f", score {meta['score']:.0f}" if "score" in meta else ""))
+        if not evaluation.passed and evaluation.description:
+            details.append(re.sub(r"^score [\d.]+; ", "", evaluation.description))
     out["detail"] = "; ".join(details)
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]
@@ -104,6 +114,7 @@ def _run_one(spec: DatasetSpec, stages: tuple[str, ...], verbose: bool) -> dict[
             while error is not None and error.cause is not None:  # the user's error, not Dagster's wrapper
                 error = error.cause
             text = error.message.strip().splitlines()[0] if error else "step failed"
-            messages.append(re.sub(r"^[\w.]+(Error|Exception|Failure): ", "", text))
-        out["detail"] = "; ".join(messages) or "failed"
+            if "blocking asset check failed" not in text:  # said by the quality detail below
+                messages.append(re.sub(r"^[\w.]+(Error|Exception|Failure): ", "", text))
+        out["detail"] = "; ".join([*messages, *details]) or "failed"
     return out

@@ -13,7 +13,6 @@ Metadata: score, rows, failed/quarantined rows, the per-expectation table, the D
 the key the publish stage should take.
 """
 
-
 from typing import Any
 
 import dagster as dg

@@ -1,0 +1,1057 @@
+"""CSV / TSV files to all-string Arrow batches, streamed with ``pyarrow.csv`` (bounded memory).
+
+Pipeline: a sample of the first bytes gives the encoding, the dialect and the header (parsed here,
+in Python); the rest of the file is parsed by pyarrow's streaming reader (``open_csv``), every column
+read as a string (typing happens later, in cleaning).
+
+* **Encoding**: a BOM (UTF-8/16/32) wins; else ``options.encoding``; else
+  :func:`cleaning.encoding.detect_encoding` on the first 64 KiB (UTF-8, UTF-16 without BOM,
+  Windows-1258, Windows-1252, TCVN3, VNI, other code pages). pyarrow parses UTF-8 only, so any other
+  encoding is transcoded chunk by chunk (1 MiB at a time, never the whole file) in a file-like
+  object that pyarrow reads from. ``pyarrow.csv.ReadOptions(encoding=...)`` does the same through
+  Python codecs, but would not let us count undecodable bytes or recompose tone marks quickly.
+  Windows-1258 and TCVN3 write tone marks as combining characters: values holding U+0300..U+036F
+  are recomposed to NFC with Arrow's ``utf8_normalize`` (on the distinct values when a column
+  repeats them). UTF-8 input is passed to pyarrow untouched (the hot path); NFC of decomposed
+  UTF-8 text is left to cleaning. ``info.encoding`` gets a name Python can decode the file with:
+  ``utf-8``, ``utf-8-sig`` (BOM), ``utf-16`` (BOM), ``utf-16-le``, ``windows-1258``,
+  ``windows-1252``, ``tcvn3``, ``vni``...
+* **Undecodable bytes**: a UTF-8 file with an invalid byte is re-read (from where the error was
+  met) through a decoder; bytes that the encoding cannot decode turn their row into a
+  ``RejectedRow`` ("undecodable bytes ...").
+* **Dialect**: ``options.delimiter`` / ``options.quotechar`` (``""`` turns quoting off); a
+  ``.tsv`` file or ``options.name == "tsv"`` means tab; otherwise the delimiter among
+  ``, ; TAB |`` giving the most consistent field count (> 1) over the first 50 records, and ``"``
+  as quote (``'`` when the sample quotes fields that way and has no ``"``). Quotes are escaped by
+  doubling them (``""``); backslash escapes are not supported.
+* **Header**: ``options.skip_rows`` records (title lines) are skipped, then blank lines, then
+  ``options.header_rows`` records form the header. With several header lines, a blank cell in an
+  upper line (a cell merged across columns in Excel) takes the label on its left, within the span
+  of the line above, when a lower line labels that column; the lines of a column are joined with
+  " - " (a repeat is not repeated), as the XLSX reader does. Labels are NFC with whitespace collapsed
+  (``info.header_labels``); column names are the labels made unique ("Tên", "Tên_2"), an
+  unlabelled column is ``column_<n>``. ``header_rows=0``: ``column_1``..``column_N``, N being the
+  most common field count of the first 100 records. A file with a header and no data gives one
+  zero-row batch. Empty file, binary content, no header: ``FormatError`` naming the file.
+* **Bad rows**: a row with too many or too few fields becomes
+  ``RejectedRow(line, "expected N fields, found M", raw)``, never padded or cut; a last record cut
+  inside a quoted field (truncated file) is rejected with a reason saying so (detected with a
+  sentinel record appended after the end of the data). Blank lines (and rows whose every field is
+  empty) are skipped.
+* **Line numbers** are physical lines of the file (1-based, as an editor shows them), also with
+  quoted values spanning several lines: a record's height is 1 + the line breaks inside its
+  values. A batch holds rows on consecutive lines only (``first_line + i`` is the line of row
+  ``i``): a rejected row, a skipped blank line or a multi-line record ends the batch. To keep
+  batches large on badly broken files, after 1,000 such breaks in one file a break only ends a
+  batch that already holds 1,000 rows; past that point ``first_line + i`` can be off by the lines
+  skipped inside the batch (rejected rows still carry their exact lines). CR-only line endings
+  (classic Mac) are counted as line breaks too.
+* **Huge records**: pyarrow needs a record to fit in about one block. The block grows (x4, up to
+  64 MiB) and the file is re-read from the start, skipping what was already yielded; a record still
+  too large (a 100 MB+ cell, or a quote never closed) raises ``FormatError`` naming the line after
+  which it starts.
+* **Batches**: ``options.batch_rows`` rows per batch (fewer at breaks and at the end); a batch's
+  table may hold several chunks (one per pyarrow block, zero-copy). Rejected rows ride on the batch
+  being built when they are met. With ``prefetch`` (default) the next batch is read on a thread
+  while the caller works on the current one.
+* **Memory**: pyarrow blocks of 1-4 MiB (sized from ``batch_rows``), and pyarrow's own read-ahead
+  (32 blocks, not configurable) held back to 4 blocks by the stream it reads from; measured peak
+  RSS for a 2 GB file: about 250 MB reading, about 350 MB reading + ``clean_table``.
+* **Speed**: the pyarrow parse runs with ``use_threads=False`` (the only mode in which pyarrow
+  reports the row number of a bad row); on a 2-core machine the reader alone runs at about
+  0.55-0.85 x bare ``pyarrow.csv.read_csv`` on UTF-8 input.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import functools
+import io
+import queue
+import re
+import sys
+import threading
+from collections import Counter, deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from cleaning.encoding import IncrementalDecoder as NfcDecoder
+from cleaning.encoding import detect_encoding
+from connectors.base import RawObject
+from connectors.formats._common import clean_label, truncate, unique_names
+from connectors.formats.base import (
+    FormatError,
+    FormatOptions,
+    FormatReader,
+    ReadBatch,
+    ReadInfo,
+    RejectedRow,
+)
+
+__all__ = ["CsvReader"]
+
+SAMPLE_BYTES = 64 * 1024  # encoding detection and dialect sniffing
+HEADER_SCAN_LIMIT = 16 * 2**20  # the header (after skip_rows) must end within this many bytes
+DECODE_CHUNK = 2**20  # raw bytes decoded at a time when transcoding
+ASCII_SCAN_LIMIT = 64 * 2**20  # an all-ASCII sample: look this far for the first non-ASCII line
+MIN_BLOCK = 2**20  # pyarrow block size bounds (automatic choice)
+MAX_AUTO_BLOCK = 4 * 2**20
+READ_AHEAD_BLOCKS = 4  # blocks pyarrow may read ahead of the consumer
+MAX_BLOCK = 64 * 2**20  # blocks grow up to this for huge records, then FormatError
+MAX_EXACT_BREAKS = 1000  # line-number breaks that always end a batch
+MIN_ROWS_AFTER_BREAKS = 1000  # then a break ends a batch only when it holds this many rows
+DELIMITERS = (",", ";", "\t", "|")
+SNIFF_RECORDS = 50
+
+_MARKER = "\x1a\x1b\x1ccitydata\x1c\x1b\x1a"  # sentinel record appended after the data
+_UNCLOSED = "a quoted field is still open at the end of the file (truncated file?)"
+_UNDECODABLE = "\uffff"  # noncharacter standing for bytes the encoding cannot decode
+_UNDECODABLE_BYTES = _UNDECODABLE.encode()
+_COMBINING_LEADS = (b"\xcc", b"\xcd")  # UTF-8 lead bytes of U+0300..U+036F (combining marks)
+_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+\Z")
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f]")
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le", "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32-be", "utf-32"),
+    (codecs.BOM_UTF8, "utf-8", "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16"),
+)
+_MAGIC = (
+    (b"PK\x03\x04", "a ZIP archive (XLSX, ODS or DOCX?)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an OLE2 file (legacy XLS or DOC?)"),
+    (b"%PDF-", "a PDF document"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "gzip-compressed data"),
+    (b"BZh", "bzip2-compressed data"),
+    (b"\xfd7zXZ\x00", "xz-compressed data"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"PAR1", "a Parquet file"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+)
+_LABELS = {"cp1258": "windows-1258", "cp1258-nfc": "windows-1258", "cp1252": "windows-1252"}
+
+
+# --------------------------------------------------------------------------------------------------
+# Decoding to a UTF-8 byte stream
+# --------------------------------------------------------------------------------------------------
+
+_current = threading.local()
+
+
+def _count_undecodable(exc: UnicodeError) -> tuple[str, int]:
+    stream = getattr(_current, "stream", None)
+    if stream is not None:
+        stream.undecodable += 1
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return _UNDECODABLE, exc.end
+
+
+codecs.register_error("citydata.csv-undecodable", _count_undecodable)
+
+
+class _CharmapDecoder(codecs.IncrementalDecoder):
+    """A stateless single-byte decoder from a 256-character table (fast, C speed)."""
+
+    def __init__(self, table: str, errors: str = "strict") -> None:
+        super().__init__(errors)
+        self.table = table
+
+    def decode(self, input: Any, final: bool = False) -> str:
+        return codecs.charmap_decode(input, self.errors, self.table)[0]
+
+
+@functools.cache
+def _tcvn3_table() -> str:
+    return "".join(codecs.decode(bytes([b]), "tcvn3") for b in range(256))
+
+
+@dataclass(frozen=True)
+class _Encoding:
+    codec: str  # Python codec name; "utf-8" means the bytes go to pyarrow as they are
+    bom: int  # bytes of BOM to skip
+    label: str  # for info.encoding
+    nfc: bool  # recompose combining marks in the values (decoders that leave them decomposed)
+
+    def decoder(self) -> codecs.IncrementalDecoder:
+        errors = "citydata.csv-undecodable"
+        if self.codec in ("cp1258", "cp1258-nfc"):
+            return codecs.getincrementaldecoder("cp1258")(errors)
+        if self.codec == "tcvn3":
+            table = _tcvn3_table()
+            if len(table) == 256:
+                return _CharmapDecoder(table, errors)
+        if self.codec in ("tcvn3", "vni"):
+            return NfcDecoder(self.codec, errors)
+        return codecs.getincrementaldecoder(self.codec)(errors)
+
+
+class _Gate:
+    """Back-pressure for pyarrow's read-ahead, which is not configurable from Python.
+
+    pyarrow's streaming CSV reader reads up to 32 blocks ahead on an I/O thread (about 40 x the
+    block size of memory). Reads of our stream pass this gate: the I/O thread may be at most
+    ``ahead`` blocks ahead of the batches handed out. When the consumer is waiting inside pyarrow
+    and nothing has moved for ``stall`` seconds (pyarrow needs more blocks than expected for its
+    next batch, e.g. blocks of rejected rows only), one more read is let through: never a deadlock.
+    """
+
+    def __init__(self, ahead: int, stall: float = 0.2) -> None:
+        self._cond = threading.Condition()
+        self._ahead = ahead
+        self._stall = stall
+        self._reads = 0
+        self._consumed = 0
+        self._waiting = False
+        self._closed = False
+        self.activity = 0  # bumped by the invalid-row handler: pyarrow is parsing, not stalled
+
+    def before_read(self) -> None:
+        with self._cond:
+            waited, seen = 0.0, self.activity
+            while not self._closed and self._reads >= self._consumed + self._ahead:
+                if not self._waiting:
+                    self._cond.wait()
+                    waited, seen = 0.0, self.activity
+                    continue
+                self._cond.wait(0.01)
+                waited += 0.01
+                if self._waiting and (self.activity != seen or waited >= self._stall):
+                    break  # pyarrow is busy (rejecting rows) or stalled: let one read through
+            self._reads += 1
+
+    def waiting(self, waiting: bool) -> None:
+        with self._cond:
+            self._waiting = waiting
+            if not waiting:
+                self._consumed += 1
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+
+class _Utf8Stream(io.RawIOBase):
+    """The file as UTF-8 bytes from ``start`` on (after BOM), then the sentinel record.
+
+    ``read`` is called by pyarrow (from its I/O thread); at most one decoded chunk is buffered.
+    """
+
+    gate: _Gate | None = None
+
+    def __init__(self, raw: RawObject, encoding: _Encoding, transcode: bool) -> None:
+        super().__init__()
+        self._fh = raw.open()
+        if encoding.bom:
+            self._fh.seek(encoding.bom)
+        self._decoder = encoding.decoder() if transcode else None
+        self._buf = bytearray()
+        self._eof = False
+        self._suffix: bytes | None = None
+        self._last = b"\n"
+        self.undecodable = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def end_with(self, record: str) -> None:
+        self._suffix = record.encode()
+
+    def skip(self, count: int) -> None:
+        while count > 0:
+            got = len(self.read(min(count, DECODE_CHUNK)))
+            if not got:
+                return
+            count -= got
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            size = 1 << 62
+        if self.gate is not None:
+            self.gate.before_read()
+        if not self._buf and self._decoder is None and not self._eof:
+            data = self._fh.read(size)
+            if data:
+                self._last = data[-1:]
+                return bytes(data)
+            self._finish()
+        while len(self._buf) < size and not self._eof:
+            self._fill()
+        out = bytes(self._buf[:size])
+        del self._buf[:size]
+        return out
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def _fill(self) -> None:
+        chunk = self._fh.read(DECODE_CHUNK)
+        if self._decoder is None:
+            if chunk:
+                self._buf += chunk
+                self._last = chunk[-1:]
+            else:
+                self._finish()
+            return
+        _current.stream = self
+        try:
+            text = self._decoder.decode(chunk, final=not chunk)
+        finally:
+            _current.stream = None
+        if text:
+            data = text.encode("utf-8", "surrogatepass")
+            self._buf += data
+            self._last = data[-1:]
+        if not chunk:
+            self._finish()
+
+    def _finish(self) -> None:
+        self._eof = True
+        if self._suffix is not None:
+            if self._last not in (b"\n", b"\r"):
+                self._buf += b"\n"
+            self._buf += self._suffix
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
+# --------------------------------------------------------------------------------------------------
+# Sample: encoding, binary check, dialect, header
+# --------------------------------------------------------------------------------------------------
+
+
+def _first_non_ascii(raw: RawObject, limit: int) -> bytes | None:
+    """A sample starting at the line holding the first non-ASCII byte within ``limit`` bytes."""
+    with raw.open() as fh:
+        offset, tail = 0, b""
+        while offset < limit:
+            chunk = fh.read(DECODE_CHUNK)
+            if not chunk:
+                return None
+            if not chunk.isascii():
+                data = tail + chunk
+                at = _NON_ASCII.search(data).start()  # type: ignore[union-attr]
+                line = data.rfind(b"\n", 0, at) + 1
+                window = data[line:]
+                if len(window) < SAMPLE_BYTES + 4:
+                    window += fh.read(SAMPLE_BYTES + 4 - len(window))
+                return window[: SAMPLE_BYTES + 4]
+            tail = chunk[chunk.rfind(b"\n") + 1 :][-SAMPLE_BYTES:]
+            offset += len(chunk)
+    return None
+
+
+def _choose_encoding(head: bytes, declared: str | None, raw: RawObject) -> _Encoding:
+    name = raw.name
+    for bom, codec, label in _BOMS:
+        if head.startswith(bom):
+            return _Encoding(codec, len(bom), label, codec != "utf-8")
+    if declared:
+        try:
+            codec = codecs.lookup(declared).name
+        except LookupError:
+            raise FormatError(f"{name}: unknown encoding {declared!r} (format.encoding)") from None
+        if codec in ("utf-8-sig", "utf_8_sig"):
+            codec = "utf-8"
+    else:
+        codec = detect_encoding(head)[0]
+        if codec == "utf-8" and head.isascii() and len(head) > SAMPLE_BYTES:
+            # an ASCII start (codes, numbers) says nothing: judge on the first non-ASCII line
+            later = _first_non_ascii(raw, ASCII_SCAN_LIMIT)
+            if later is not None:
+                codec = detect_encoding(later)[0]
+    return _Encoding(codec, 0, _LABELS.get(codec, codec), codec != "utf-8")
+
+
+def _check_binary(head: bytes, encoding: _Encoding, name: str) -> None:
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            raise FormatError(f"{name}: not a CSV text file: the content is {what}")
+    if not encoding.codec.startswith(("utf-16", "utf-32")):
+        nuls = head.count(0)
+        if nuls > max(2, len(head) // 1000):
+            raise FormatError(
+                f"{name}: not a CSV text file: binary content ({nuls} NUL bytes in the first "
+                f"{len(head):,} bytes)"
+            )
+
+
+@dataclass
+class _Layout:
+    delimiter: str
+    quote: str | None
+    labels: list[str]
+    data_offset: int  # bytes of the UTF-8 stream before the first data record
+    data_line: int  # physical line of the first data record
+    newline: bytes  # what ends a physical line inside values (b"\n", or b"\r" for CR-only files)
+    bytes_per_line: float
+
+
+class _NeedMore(Exception):
+    """The sample ends before the header does: read more."""
+
+
+def _records(lines: Sequence[str], delimiter: str, quote: str | None) -> Iterator[tuple[list[str], int, int]]:
+    """(fields, index of its first line, index of the line after it) for the records of ``lines``."""
+    pos = 0
+
+    def feed() -> Iterator[str]:
+        nonlocal pos
+        while pos < len(lines):
+            pos += 1
+            yield lines[pos - 1]
+
+    reader = csv.reader(
+        feed(),
+        delimiter=delimiter,
+        quotechar=quote or '"',
+        quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE,
+        doublequote=True,
+        strict=False,
+    )
+    start = 0
+    for fields in reader:
+        yield fields, start, pos
+        start = pos
+
+
+def _blank(fields: Sequence[str]) -> bool:
+    return not any(f.strip() for f in fields)
+
+
+def _sniff_quote(text: str) -> str:
+    if '"' in text:
+        return '"'
+    single = re.findall(r"(?:^|[,;\t|])'[^'\r\n]*'(?=[,;\t|]|\r?\n|\r|$)", text, re.MULTILINE)
+    return "'" if len(single) >= 2 else '"'
+
+
+def _sniff_delimiter(lines: Sequence[str], quote: str | None) -> str:
+    best, best_score = ",", (0.0, 0)
+    for delimiter in DELIMITERS:
+        counts: list[int] = []
+        try:
+            for fields, _, _ in _records(lines, delimiter, quote):
+                if not _blank(fields):
+                    counts.append(len(fields))
+                    if len(counts) >= SNIFF_RECORDS:
+                        break
+        except csv.Error:  # e.g. a field over the csv module's size limit: judge on what was read
+            pass
+        if not counts:
+            continue
+        width, seen = Counter(counts).most_common(1)[0]
+        if width < 2:
+            continue
+        score = (seen / len(counts), width)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _header_labels(rows: list[list[str]]) -> list[str]:
+    """One label per column from one or more header lines (blank merged cells inherit from the left)."""
+    width = max(len(row) for row in rows)
+    parts = [[clean_label(v) for v in row] + [""] * (width - len(row)) for row in rows]
+    for r in range(len(parts) - 1):
+        row = parts[r]
+        for c in range(1, width):
+            if row[c] or not row[c - 1]:
+                continue
+            same_parent = r == 0 or parts[r - 1][c] == parts[r - 1][c - 1]
+            labelled_below = any(parts[k][c] for k in range(r + 1, len(parts)))
+            if same_parent and labelled_below:
+                row[c] = row[c - 1]
+    labels = []
+    for c in range(width):
+        column: list[str] = []
+        for row in parts:
+            if row[c] and (not column or column[-1] != row[c]):
+                column.append(row[c])
+        labels.append(" - ".join(column))
+    return labels
+
+
+def _layout(head: bytes, eof: bool, options: FormatOptions, tab: bool, name: str) -> _Layout:
+    """Dialect and header from the first bytes of the UTF-8 stream; _NeedMore if they do not suffice."""
+    raw_lines = _LINE.findall(head)
+    if not eof and raw_lines:
+        raw_lines.pop()  # may be incomplete
+    lines = [line.decode("utf-8", "replace") for line in raw_lines]
+    text = "".join(lines[:2000])
+    newline = b"\r" if "\r" in text and "\n" not in text else b"\n"
+
+    if options.quotechar is not None:
+        quote = options.quotechar or None
+    else:
+        quote = _sniff_quote(text)
+    if options.delimiter is not None:
+        delimiter = options.delimiter
+    elif tab:
+        delimiter = "\t"
+    else:
+        delimiter = _sniff_delimiter(lines[options.skip_rows : options.skip_rows + 200], quote)
+    if len(delimiter) != 1 or delimiter in "\r\n" + _MARKER or delimiter.isalnum() or delimiter == quote:
+        raise FormatError(
+            f"{name}: invalid delimiter {delimiter!r} (one character, not a letter, digit, quote or newline)"
+        )
+    if quote is not None and (len(quote) != 1 or quote in "\r\n" + _MARKER):
+        raise FormatError(f"{name}: invalid quote character {quote!r}")
+
+    records = _records(lines, delimiter, quote)
+
+    def next_record(what: str) -> tuple[list[str], int, int]:
+        try:
+            fields, start, end = next(records)
+        except StopIteration:
+            if not eof:
+                raise _NeedMore from None
+            raise FormatError(f"{name}: {what}") from None
+        except csv.Error as exc:
+            raise FormatError(f"{name}: unreadable header: {exc}") from None
+        if end >= len(lines) and not eof:
+            raise _NeedMore  # the record may go on past the sample
+        return fields, start, end
+
+    for i in range(options.skip_rows):
+        next_record(f"no header: the file has only {i} line(s), skip_rows is {options.skip_rows}")
+    while True:
+        fields, start, end = next_record("no header: nothing but blank lines after the skipped lines")
+        if not _blank(fields):
+            break
+    header = [fields]
+    if options.header_rows == 0:  # the record just read is data
+        widths = [len(fields)]
+        for more, _, more_end in records:
+            if not _blank(more):
+                widths.append(len(more))
+            if len(widths) >= 100 or more_end >= len(lines):
+                break
+        counts = Counter(widths).most_common()
+        labels = [""] * max(counts, key=lambda kv: (kv[1], kv[0]))[0]
+        data_start = start
+    else:
+        for i in range(1, options.header_rows):
+            fields, _, end = next_record(
+                f"no header: expected {options.header_rows} header lines, the file has {i}"
+            )
+            header.append(fields)
+        labels = _header_labels(header)
+        data_start = end
+    data_offset = sum(len(line) for line in raw_lines[:data_start])
+    rest = raw_lines[data_start:]
+    bytes_per_line = sum(len(line) for line in rest) / len(rest) if rest else 200.0
+    return _Layout(delimiter, quote, labels, data_offset, data_start + 1, newline, max(bytes_per_line, 8.0))
+
+
+# --------------------------------------------------------------------------------------------------
+# Arrow helpers
+# --------------------------------------------------------------------------------------------------
+
+
+def _value_bytes(array: pa.Array) -> bytes:
+    """The concatenated value bytes of a string array (a copy; memchr-speed searches follow)."""
+    if len(array) == 0:
+        return b""
+    offsets, data = array.buffers()[1], array.buffers()[2]
+    if data is None or offsets is None:
+        return b""
+    bounds = np.frombuffer(offsets, dtype=np.int32, count=len(array) + 1, offset=array.offset * 4)
+    return bytes(memoryview(data)[int(bounds[0]) : int(bounds[-1])])
+
+
+def _int_values(array: pa.Array) -> np.ndarray:
+    """An integer array without nulls as numpy, zero-copy (``to_numpy`` would import pandas)."""
+    dtype = np.dtype(str(array.type))  # int32 (lengths, counts) or uint64 (indices)
+    if len(array) == 0:
+        return np.zeros(0, dtype=dtype)
+    return np.frombuffer(
+        array.buffers()[1], dtype=dtype, count=len(array), offset=array.offset * dtype.itemsize
+    )
+
+
+def _nfc(array: pa.Array) -> pa.Array:
+    data = _value_bytes(array)
+    if not any(lead in data for lead in _COMBINING_LEADS):
+        return array
+    if len(array) >= 64:
+        encoded = pc.dictionary_encode(array)
+        if len(encoded.dictionary) * 4 <= len(array):
+            return pc.take(pc.utf8_normalize(encoded.dictionary, form="NFC"), encoded.indices)
+    return pc.utf8_normalize(array, form="NFC")
+
+
+def _row_text(batch: pa.RecordBatch, row: int, delimiter: str) -> str:
+    return delimiter.join(str(batch.column(j)[row].as_py() or "") for j in range(batch.num_columns))
+
+
+# --------------------------------------------------------------------------------------------------
+# Batching
+# --------------------------------------------------------------------------------------------------
+
+
+class _Batcher:
+    """Collects row runs (each on consecutive lines) into ReadBatches of ``batch_rows`` rows."""
+
+    def __init__(self, schema: pa.Schema, batch_rows: int) -> None:
+        self.schema = schema
+        self.batch_rows = batch_rows
+        self.pieces: list[tuple[pa.RecordBatch, int]] = []  # (rows, line of the first)
+        self.rows = 0
+        self.next_line = 0
+        self.rejected: list[RejectedRow] = []
+        self.emitted = False
+        self.breaks = 0
+
+    def add(self, rows: pa.RecordBatch, line: int) -> Iterator[ReadBatch]:
+        if not rows.num_rows:
+            return
+        if self.rows and line != self.next_line:
+            self.breaks += 1
+            if self.breaks <= MAX_EXACT_BREAKS or self.rows >= MIN_ROWS_AFTER_BREAKS:
+                yield self.flush(line)
+        self.pieces.append((rows, line))
+        self.rows += rows.num_rows
+        self.next_line = line + rows.num_rows
+        while self.rows >= self.batch_rows:
+            yield self._take(self.batch_rows)
+
+    def reject(self, row: RejectedRow) -> Iterator[ReadBatch]:
+        self.rejected.append(row)
+        if len(self.rejected) >= self.batch_rows:  # bounded memory even when every row is bad
+            yield self.flush(row.line + 1)
+
+    def flush(self, line_if_empty: int) -> ReadBatch:
+        return self._take(self.rows, line_if_empty)
+
+    def finish(self, line_if_empty: int) -> Iterator[ReadBatch]:
+        if self.rows or self.rejected or not self.emitted:
+            yield self.flush(line_if_empty)
+
+    def _take(self, count: int, line_if_empty: int = 0) -> ReadBatch:
+        first_line = self.pieces[0][1] if self.pieces else line_if_empty
+        taken: list[pa.RecordBatch] = []
+        need = count
+        while need:
+            rows, line = self.pieces[0]
+            if rows.num_rows <= need:
+                taken.append(rows)
+                self.pieces.pop(0)
+                need -= rows.num_rows
+            else:
+                taken.append(rows.slice(0, need))
+                self.pieces[0] = (rows.slice(need), line + need)
+                need = 0
+        self.rows -= count
+        table = pa.Table.from_batches(taken, schema=self.schema)
+        batch = ReadBatch(table=table, first_line=first_line, rejected=self.rejected)
+        self.rejected = []
+        self.emitted = True
+        return batch
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Invalid:
+    number: int  # record number counted by pyarrow from the first data record (1-based)
+    expected: int
+    actual: int
+    text: str  # already truncated
+    height: int  # physical lines of the record
+    truncated_file: bool
+    undecodable: bool
+
+
+def _quiet_invalid_row_errors() -> None:
+    """Silence pyarrow's "Exception ignored" report when a bad row's text is not UTF-8.
+
+    pyarrow decodes the row text before calling the invalid-row handler; on invalid UTF-8 that
+    fails inside pyarrow (reported through ``sys.unraisablehook``) and the read stops with an
+    ArrowInvalid, which this reader handles by reading again through a decoder. Other unraisable
+    exceptions go to the previous hook.
+    """
+    previous = sys.unraisablehook
+    if getattr(previous, "_citydata_csv", False):
+        return
+
+    def hook(unraisable: Any) -> None:
+        target = getattr(unraisable.object, "__func__", None)
+        if target is _FileReader._invalid_row and isinstance(unraisable.exc_value, UnicodeDecodeError):
+            return
+        previous(unraisable)
+
+    hook._citydata_csv = True  # type: ignore[attr-defined]
+    sys.unraisablehook = hook
+
+
+class _Restart(Exception):
+    pass
+
+
+class _FileReader:
+    """One read of one file: passes over the data (a pass restarts after a recoverable failure)."""
+
+    def __init__(
+        self,
+        raw: RawObject,
+        encoding: _Encoding,
+        layout: _Layout,
+        names: list[str],
+        options: FormatOptions,
+        block_size: int,
+    ) -> None:
+        self.raw = raw
+        self.encoding = encoding
+        self.layout = layout
+        self.names = names
+        self.schema = pa.schema([pa.field(n, pa.string()) for n in names])
+        self.batcher = _Batcher(self.schema, options.batch_rows)
+        self.block_size = block_size
+        self.transcode = encoding.codec != "utf-8"
+        self.resume = 1  # first record number not yet handed out
+        self.sentinel = _MARKER + layout.delimiter * (len(names) - 1) + "\n"
+        _quiet_invalid_row_errors()
+
+    # --- passes ----------------------------------------------------------------------------
+    def batches(self) -> Iterator[ReadBatch]:
+        while True:
+            try:
+                yield from self._pass()
+                break
+            except _Restart:
+                continue
+        yield from self.batcher.finish(self.next_line)
+
+    def _open(self) -> _Utf8Stream:
+        stream = _Utf8Stream(self.raw, self.encoding, self.transcode)
+        stream.skip(self.layout.data_offset)
+        stream.end_with(self.sentinel)
+        return stream
+
+    def _pass(self) -> Iterator[ReadBatch]:
+        self.record = 1  # record number of the next record (pyarrow's numbering)
+        self.next_line = self.layout.data_line
+        self.pending: deque[_Invalid] = deque()
+        stream = self._open()
+        self.stream = stream
+        gate = stream.gate = _Gate(READ_AHEAD_BLOCKS)
+        quote: str | bool = self.layout.quote if self.layout.quote else False
+        try:
+            gate.waiting(True)
+            reader = pacsv.open_csv(
+                stream,
+                read_options=pacsv.ReadOptions(
+                    use_threads=False,  # serial parsing gives InvalidRow.number
+                    block_size=self.block_size,
+                    column_names=self.names,
+                ),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=self.layout.delimiter,
+                    quote_char=quote,
+                    double_quote=True,
+                    newlines_in_values=True,
+                    ignore_empty_lines=False,  # blank lines count as records: exact line numbers
+                    invalid_row_handler=self._invalid_row,
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={n: pa.string() for n in self.names},
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+            gate.waiting(False)
+            while True:
+                gate.waiting(True)
+                try:
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    break
+                finally:
+                    gate.waiting(False)
+                yield from self._consume(batch)
+        except pa.ArrowInvalid as exc:
+            self._recover(exc)
+        finally:
+            gate.close()
+            stream.close()
+        while self.pending:
+            yield from self._take_invalid()
+
+    def _recover(self, exc: pa.ArrowInvalid) -> None:
+        """Grow the block or switch to decoding, then raise _Restart; else FormatError."""
+        self.resume = max(self.resume, self.record)
+        message = str(exc)
+        where = self.next_line
+        if "straddling" in message or "straddles" in message:
+            if self.block_size < MAX_BLOCK:
+                self.block_size = min(self.block_size * 4, MAX_BLOCK)
+                raise _Restart from exc
+            raise FormatError(
+                f"{self.raw.name}: a record after line {where - 1} is larger than the "
+                f"{MAX_BLOCK // 2**20} MB limit (a huge cell, or a quote that is never closed)"
+            ) from exc
+        if not self.transcode:  # e.g. invalid UTF-8: read again through a decoder
+            self.transcode = True
+            raise _Restart from exc
+        raise FormatError(f"{self.raw.name}: unreadable CSV after line {where - 1}: {message}") from exc
+
+    # --- rows -----------------------------------------------------------------------------
+    def _invalid_row(self, row: Any) -> str:
+        if self.stream.gate is not None:
+            self.stream.gate.activity += 1
+        text = row.text or ""
+        marker = text.find(_MARKER)
+        if marker >= 0:
+            text = text[:marker].rstrip("\r\n")
+        nl = self.layout.newline.decode()
+        self.pending.append(
+            _Invalid(
+                number=row.number if row.number is not None else self.record,
+                expected=row.expected_columns,
+                actual=row.actual_columns,
+                text=truncate(text.replace(_UNDECODABLE, "\ufffd")) or "",
+                height=1 + text.count(nl),
+                truncated_file=marker >= 0,
+                undecodable=_UNDECODABLE in text,
+            )
+        )
+        return "skip"
+
+    def _take_invalid(self) -> Iterator[ReadBatch]:
+        bad = self.pending.popleft()
+        line = self.next_line
+        self.next_line += bad.height
+        self.record = max(self.record, bad.number) + 1
+        if bad.number >= self.resume:
+            reason = f"expected {bad.expected} fields, found {bad.actual}"
+            if bad.truncated_file:
+                reason = f"{_UNCLOSED}; {reason}"
+            if bad.undecodable:
+                reason = f"{reason}; undecodable bytes for {self.encoding.label}"
+            yield from self.batcher.reject(RejectedRow(line=line, reason=reason, raw=bad.text))
+
+    def _consume(self, batch: pa.RecordBatch) -> Iterator[ReadBatch]:
+        n = batch.num_rows
+        flagged: dict[int, tuple[str, str]] = {}
+        if n:
+            last = [batch.column(j)[n - 1].as_py() for j in range(batch.num_columns)]
+            if last[0] == _MARKER:
+                batch, n = batch.slice(0, n - 1), n - 1  # the sentinel: end of the data
+            elif any(_MARKER in (v or "") for v in last):
+                text = self.layout.delimiter.join(v or "" for v in last)
+                text = text[: text.find(_MARKER)].rstrip("\r\n")
+                flagged[n - 1] = (_UNCLOSED, text)
+        i = 0
+        while True:
+            while self.pending and self.pending[0].number <= self.record:
+                yield from self._take_invalid()
+            if i >= n:
+                break
+            run = n - i
+            if self.pending:
+                run = min(run, self.pending[0].number - self.record)
+            yield from self._run(batch, i, run, flagged)
+            i += run
+
+    def _run(
+        self, batch: pa.RecordBatch, start: int, count: int, flagged: dict[int, tuple[str, str]]
+    ) -> Iterator[ReadBatch]:
+        """Rows start..start+count of ``batch``: consecutive records, no rejected one among them."""
+        rows = batch.slice(start, count)
+        first_record, line = self.record, self.next_line
+        self.record += count
+        columns = list(rows.columns)
+        if self.encoding.nfc and self.transcode:
+            columns = [_nfc(c) for c in columns]
+            rows = pa.RecordBatch.from_arrays(columns, schema=self.schema)
+
+        heights: np.ndarray | None = None
+        drop = np.zeros(count, dtype=bool)
+        dropping = False
+        reasons: dict[int, tuple[str, str]] = {}
+        newline = self.layout.newline
+        for column in columns:
+            if newline in _value_bytes(column):
+                extra = _int_values(pc.count_substring(column, newline.decode()))
+                heights = (heights if heights is not None else np.ones(count, dtype=np.int64)) + extra
+        if pc.min(pc.binary_length(columns[0])).as_py() == 0:
+            lengths = sum(_int_values(pc.binary_length(column)).astype(np.int64) for column in columns)
+            blank = np.asarray(lengths) == 0
+            if blank.any():
+                drop |= blank
+                dropping = True
+        if self.stream.undecodable:
+            for j, column in enumerate(columns):
+                if _UNDECODABLE_BYTES in _value_bytes(column):
+                    hits = _int_values(pc.indices_nonzero(pc.match_substring(column, _UNDECODABLE)))
+                    for k in hits:
+                        reasons.setdefault(
+                            int(k),
+                            (f"undecodable bytes for {self.encoding.label} in column {self.names[j]!r}", ""),
+                        )
+        for k, why in flagged.items():
+            if start <= k < start + count:
+                reasons[k - start] = why
+        skip = self.resume - first_record
+        if skip > 0:
+            drop[: min(skip, count)] = True
+            dropping = True
+        if heights is None and not dropping and not reasons:  # the usual case: one piece
+            self.next_line += count
+            yield from self.batcher.add(rows, line)
+            return
+
+        heights = heights if heights is not None else np.ones(count, dtype=np.int64)
+        lines = line + np.cumsum(heights) - heights
+        self.next_line = line + int(heights.sum())
+        for k in sorted(reasons):
+            drop[k] = True
+            if first_record + k >= self.resume:
+                reason, text = reasons[k]
+                text = text or _row_text(rows, k, self.layout.delimiter).replace(_UNDECODABLE, "\ufffd")
+                yield from self.batcher.reject(
+                    RejectedRow(line=int(lines[k]), reason=reason, raw=truncate(text))
+                )
+        kept = np.flatnonzero(~drop)
+        if not kept.size:
+            return
+        cuts = np.flatnonzero((np.diff(kept) != 1) | (np.diff(lines[kept]) != 1)) + 1
+        for piece in np.split(kept, cuts):
+            yield from self.batcher.add(rows.slice(int(piece[0]), len(piece)), int(lines[piece[0]]))
+
+
+def _prefetched(batches: Iterator[ReadBatch]) -> Iterator[ReadBatch]:
+    """``batches`` produced one batch ahead on a thread: reading overlaps the consumer's work.
+
+    pyarrow parses without the GIL, so on a multi-core machine the next batch is read while the
+    caller cleans the current one. Errors are re-raised in the caller; closing this generator
+    stops the thread (after the batch it is reading) and closes ``batches``.
+    """
+    slot: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                slot.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for batch in batches:
+                if not put(("batch", batch)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            put(("error", exc))
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=run, name="citydata-csv-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, item = slot.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
+class CsvReader(FormatReader):
+    """CSV / TSV / delimited text (see the module docstring for every behaviour)."""
+
+    name: ClassVar[str] = "csv"
+    extensions: ClassVar[tuple[str, ...]] = (".csv", ".tsv", ".txt")
+    media_types: ClassVar[tuple[str, ...]] = ("text/csv", "text/tab-separated-values", "application/csv")
+
+    def __init__(self, block_size: int | None = None, prefetch: bool = True) -> None:
+        """``block_size``: pyarrow's block in bytes (None: from ``batch_rows``, 1-4 MiB);
+        ``prefetch``: read the next batch on a thread while the caller works on the current one."""
+        self.block_size = block_size
+        self.prefetch = prefetch
+
+    def read(self, raw: RawObject, options: FormatOptions, info: ReadInfo) -> Iterator[ReadBatch]:
+        with raw.open() as fh:
+            head = fh.read(SAMPLE_BYTES + 4)
+        if not head:
+            raise FormatError(f"{raw.name}: empty file")
+        encoding = _choose_encoding(head, options.encoding, raw)
+        _check_binary(head, encoding, raw.name)
+        tab = options.name == "tsv" or raw.name.lower().endswith(".tsv")
+
+        stream = _Utf8Stream(raw, encoding, encoding.codec != "utf-8")
+        try:
+            sample, eof, size = b"", False, SAMPLE_BYTES
+            while True:
+                while len(sample) < size and not eof:
+                    chunk = stream.read(size - len(sample))
+                    sample += chunk
+                    eof = not chunk
+                if size == SAMPLE_BYTES:  # the first read: is this text at all?
+                    _check_text(sample, encoding, raw.name)
+                try:
+                    layout = _layout(sample, eof, options, tab, raw.name)
+                    break
+                except _NeedMore:
+                    if size >= HEADER_SCAN_LIMIT:
+                        raise FormatError(
+                            f"{raw.name}: no complete header in the first {HEADER_SCAN_LIMIT // 2**20} MB "
+                            "(skip_rows too large, or an unclosed quote in the header?)"
+                        ) from None
+                    size *= 4
+        finally:
+            stream.close()
+
+        names = unique_names(layout.labels, lambda i: f"column_{i + 1}")
+        info.encoding = encoding.label
+        info.delimiter = layout.delimiter
+        info.header_labels = list(layout.labels) if options.header_rows else list(names)
+        block = self.block_size or int(
+            min(MAX_AUTO_BLOCK, max(MIN_BLOCK, layout.bytes_per_line * options.batch_rows * 1.1))
+        )
+        batches = _FileReader(raw, encoding, layout, names, options, block).batches()
+        yield from _prefetched(batches) if self.prefetch else batches
+
+
+def _check_text(sample: bytes, encoding: _Encoding, name: str) -> None:
+    text = sample.decode("utf-8", "replace")
+    if not text.strip().strip("\ufeff"):
+        raise FormatError(f"{name}: empty file (only blank lines)")
+    controls = len(_CONTROL.findall(text)) + text.count(_UNDECODABLE)
+    if controls > max(8, len(text) // 100):
+        raise FormatError(
+            f"{name}: not a CSV text file: {controls} control characters in the first "
+            f"{len(sample):,} bytes (binary content, or not {encoding.label} text)"
+        )
