@@ -9,7 +9,9 @@ large file ends with the same schema.
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -21,8 +23,8 @@ from citydata.spec.model import ColumnHint, ColumnType, DatasetSpec
 from cleaning import (
     Issue,
     apply_pii,
-    clean_text_columns,
     normalize_admin_units,
+    normalize_strings,
     parse_dates,
     parse_numbers,
     scan_pii,
@@ -118,6 +120,7 @@ def _strip_nul(table: pa.Table) -> tuple[pa.Table, list[Issue]]:
     return table, issues
 
 
+_POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="clean")
 _FORMULA_FIRST_BYTES = np.frombuffer(b"=+-@\t\r", dtype=np.uint8)
 
 
@@ -202,21 +205,35 @@ class BatchCleaner:
         raw = batch.rename_columns([p.name for p in self.columns])
         if self.schema is None:
             self._infer_types(raw)
-        # Typed columns are trimmed and null-token-checked by their parsers: text passes on text only.
-        text_columns = [p.name for p in self.columns if p.type == "string"]
-        table, text_issues = clean_text_columns(raw, columns=text_columns, null_tokens=self.null_tokens)
-        table, nul_issues = _strip_nul(table)
+        table, nul_issues = _strip_nul(raw)
         rejects: list[Issue] = []
-        warnings: list[Issue] = [*text_issues, *nul_issues]
-        arrays = []
-        for plan in self.columns:
-            column, issues = self._convert(table.column(plan.name), plan)
-            rejects += issues
+        warnings: list[Issue] = list(nul_issues)
+
+        def one(plan: ColumnPlan) -> tuple[pa.ChunkedArray, list[Issue], list[Issue]]:
+            values = table.column(plan.name)
+            if plan.type == "string":
+                # Typed columns are trimmed and null-token-checked by their own parsers.
+                cleaned = normalize_strings(values, plan.name, self.null_tokens)
+                column = cleaned.values
+                text_warnings, issues = list(cleaned.issues), list[Issue]()
+            else:
+                column, issues = self._convert(values, plan)
+                text_warnings = []
+            chunked = column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
             if plan.hint and not plan.hint.nullable:
-                missing = pc.is_null(column)
-                for idx in pc.indices_nonzero(missing).to_pylist():
-                    rejects.append(Issue(idx, plan.name, None, "required value missing"))
+                missing = pc.is_null(chunked)
+                issues += [
+                    Issue(i, plan.name, None, "required value missing")
+                    for i in pc.indices_nonzero(missing).to_pylist()
+                ]
+            return chunked, issues, text_warnings
+
+        # Columns are independent and Arrow kernels release the GIL: both cores work.
+        arrays = []
+        for column, issues, text_warnings in _POOL.map(one, self.columns):
             arrays.append(column)
+            rejects += issues
+            warnings += text_warnings
         table = pa.table(arrays, names=[p.name for p in self.columns])
         table, admin_warnings = self._admin_units(table)
         warnings += admin_warnings
