@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from functools import cache
 
 import connectors.sources
+from citydata.plugins import discover
 from connectors.base import Connector, SourceConfig
 
 
 @cache
 def connector_classes() -> dict[str, type[Connector]]:  # type: ignore[type-arg]
     found: dict[str, type[Connector]] = {}  # type: ignore[type-arg]
-    for info in pkgutil.iter_modules(connectors.sources.__path__):
-        module = importlib.import_module(f"connectors.sources.{info.name}")
-        for obj in vars(module).values():
-            if (
-                isinstance(obj, type)
-                and issubclass(obj, Connector)
-                and obj is not Connector
-                and obj.__module__ == module.__name__
-            ):
-                if obj.type in found:
-                    raise RuntimeError(f"two connectors claim source type {obj.type!r}")
-                found[obj.type] = obj
+    for cls in discover(connectors.sources, Connector):
+        if cls.type in found:
+            raise RuntimeError(f"two connectors claim source type {cls.type!r}")
+        found[cls.type] = cls
     return found
 
 

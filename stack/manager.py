@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 import os
-import pkgutil
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import stack.services
+from citydata.plugins import discover
 from stack.prereqs import install_missing, missing_prerequisites
 from stack.process import ServiceError, group_rss_bytes, port_in_use, wait_until
 from stack.service import Service, StackContext
@@ -24,17 +23,7 @@ def _quiet(_service: str, _message: str) -> None:
 
 def service_classes() -> list[type[Service]]:
     """Every Service in `stack/services/`, ordered so requirements come first."""
-    found: dict[str, type[Service]] = {}
-    for module_info in pkgutil.iter_modules(stack.services.__path__):
-        module = importlib.import_module(f"stack.services.{module_info.name}")
-        for obj in vars(module).values():
-            if (
-                isinstance(obj, type)
-                and issubclass(obj, Service)
-                and obj is not Service
-                and obj.__module__ == module.__name__
-            ):
-                found[obj.name] = obj
+    found = {cls.name: cls for cls in discover(stack.services, Service)}
     ordered: list[type[Service]] = []
     visiting: set[str] = set()
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from functools import cache
 from pathlib import PurePosixPath
 
 import connectors.formats
+from citydata.plugins import discover
 from connectors.formats.base import FormatError, FormatReader
 
 _SKIP = {"base", "registry"}
@@ -15,21 +14,7 @@ _SKIP = {"base", "registry"}
 
 @cache
 def format_readers() -> dict[str, FormatReader]:
-    found: dict[str, FormatReader] = {}
-    for info in pkgutil.iter_modules(connectors.formats.__path__):
-        if info.name in _SKIP or info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"connectors.formats.{info.name}")
-        for obj in vars(module).values():
-            if (
-                isinstance(obj, type)
-                and issubclass(obj, FormatReader)
-                and obj is not FormatReader
-                and obj.__module__ == module.__name__
-                and not getattr(obj, "__abstractmethods__", None)
-            ):
-                found[obj.name] = obj()
-    return found
+    return {cls.name: cls() for cls in discover(connectors.formats, FormatReader, skip=_SKIP)}
 
 
 def reader_for(file_name: str, declared: str | None = None, media_type: str | None = None) -> FormatReader:
