@@ -9,13 +9,14 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+from collections.abc import Collection
 from types import ModuleType
 from typing import TypeVar
 
 T = TypeVar("T")
 
 
-def discover(package: ModuleType, base: type[T], skip: frozenset[str] = frozenset()) -> list[type[T]]:
+def discover(package: ModuleType, base: type[T], skip: Collection[str] = ()) -> list[type[T]]:
     """Concrete subclasses of `base` defined in the modules of `package` (not imported ones)."""
     found: list[type[T]] = []
     for info in pkgutil.iter_modules(package.__path__):
