@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from citydata.cli import datasets, doctor, main_job, quality, run, stack
+from citydata.cli import datasets, doctor, label, main_job, quality, run, stack
 
 app = typer.Typer(
     name="citydata",
@@ -15,6 +15,7 @@ app = typer.Typer(
 app.add_typer(stack.app, name="stack")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(quality.app, name="quality")
+app.add_typer(label.app, name="label")
 app.command("run")(run.run)
 app.command("doctor")(doctor.doctor)
 app.command("main")(main_job.main_job)

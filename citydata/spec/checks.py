@@ -17,7 +17,13 @@ def _quality(spec: DatasetSpec) -> list[str]:
     return validate_quality_section(spec)
 
 
-SECTION_CHECKS: list[Callable[[DatasetSpec], list[str]]] = [_quality]
+def _labeling(spec: DatasetSpec) -> list[str]:
+    from labeling.spec import validate_labeling_section
+
+    return validate_labeling_section(spec)
+
+
+SECTION_CHECKS: list[Callable[[DatasetSpec], list[str]]] = [_quality, _labeling]
 
 
 def deep_check(spec: DatasetSpec) -> list[str]:

@@ -39,3 +39,31 @@ def test_webserver_serves_the_code_location(stack_ready):
     resp.raise_for_status()
     keys = [n["assetKey"]["path"] for n in resp.json()["data"]["assetNodes"]]
     assert ["platform_inventory"] in keys
+
+
+def test_a_spec_with_every_section_gets_its_whole_asset_graph():
+    from citydata.spec.model import DatasetSpec
+    from pipelines.definitions import build_definitions
+
+    spec = DatasetSpec.model_validate(
+        {
+            "id": "phan-anh",
+            "agency": {"id": "so-tttt", "title": {"vi": "Sở Thông tin và Truyền thông"}},
+            "title": {"vi": "Phản ánh của người dân"},
+            "description": {"vi": "Phản ánh hiện trường"},
+            "dublin_core": {"creator": "Sở TTTT", "publisher": "UBND TP.HCM", "date": "2025-07-01"},
+            "source": {"type": "http_file", "url": "https://example.org/phan-anh.csv"},
+            "schema": {"primary_key": ["ma"], "columns": {"ma": {}, "noi_dung": {}}},
+            "labeling": {
+                "task_type": "text_classification",
+                "labels": ["giao_thong", "khac"],
+                "columns": ["noi_dung"],
+            },
+        }
+    )
+    repo = build_definitions([spec]).get_repository_def()
+    keys = {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()}
+    assert {"phan_anh/raw", "phan_anh/clean", "phan_anh/labeling_tasks", "phan_anh/annotations"} <= keys
+    checks = {c.to_user_string() for c in repo.asset_graph.asset_check_keys}
+    assert "phan_anh/clean:quality" in checks
+    assert [s.name for s in repo.sensor_defs] == ["labeling_finished_tasks"]

@@ -1,0 +1,109 @@
+"""Label Studio access for labeling: retries with backoff, and fast raw calls for the hot paths.
+
+The SDK is used for most calls; task listing and bulk import use plain HTTP (fewer round trips,
+no model parsing). Every call goes through `call()`, which retries connection errors, timeouts
+and 5xx answers with exponential backoff, then raises `LabelStudioUnavailable` naming the URL.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import httpx
+import requests
+
+from citydata.settings import Settings
+
+T = TypeVar("T")
+
+
+class LabelStudioUnavailable(RuntimeError):
+    """Label Studio did not answer (or kept failing) after all retries."""
+
+
+class LabelStudio:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        url: str | None = None,
+        retries: int = 4,
+        backoff_s: float = 0.5,
+        timeout_s: float = 120.0,
+    ) -> None:
+        from label_studio_sdk import LabelStudio as Sdk
+
+        self.url = (url or settings.label_studio.url).rstrip("/")
+        self.token = settings.label_studio.api_token.get_secret_value()
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.timeout_s = timeout_s
+        self.sdk = Sdk(base_url=self.url, api_key=self.token, timeout=timeout_s)
+        self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Token {self.token}"
+
+    # --- retries -----------------------------------------------------------------------
+    def call(self, what: str, fn: Callable[[], T]) -> T:
+        from label_studio_sdk.core.api_error import ApiError
+
+        delay = self.backoff_s
+        last: Exception | None = None
+        for attempt in range(1, self.retries + 1):
+            try:
+                return fn()
+            except (httpx.TransportError, requests.ConnectionError, requests.Timeout) as exc:
+                last = exc
+            except ApiError as exc:
+                if exc.status_code is None or exc.status_code < 500:
+                    raise
+                last = exc
+            except requests.HTTPError as exc:
+                if exc.response is None or exc.response.status_code < 500:
+                    raise
+                last = exc
+            if attempt < self.retries:
+                time.sleep(delay)
+                delay *= 2
+        raise LabelStudioUnavailable(
+            f"Label Studio at {self.url} unavailable: {what} failed after {self.retries} attempts: {last}"
+        ) from last
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        def go() -> Any:
+            resp = self.http.request(method, self.url + path, timeout=self.timeout_s, **kwargs)
+            resp.raise_for_status()
+            return resp.json() if resp.content else None
+
+        return self.call(f"{method} {path}", go)
+
+    # --- raw hot paths -----------------------------------------------------------------
+    def iter_tasks(self, project: int, page_size: int = 5000) -> Iterator[dict[str, Any]]:
+        """Every task of a project (data, id, counts), page by page."""
+        page = 1
+        while True:
+            try:
+                body = self._request(
+                    "GET",
+                    "/api/tasks/",
+                    params={"project": project, "page": page, "page_size": page_size, "fields": "task_only"},
+                )
+            except requests.HTTPError as exc:
+                if exc.response is not None and exc.response.status_code == 404:
+                    return  # past the last page
+                raise
+            tasks = body.get("tasks", []) if isinstance(body, dict) else body
+            yield from tasks
+            if len(tasks) < page_size:
+                return
+            page += 1
+
+    def import_tasks(self, project: int, tasks: list[dict[str, Any]]) -> list[int]:
+        body = self._request(
+            "POST", f"/api/projects/{project}/import", params={"return_task_ids": "true"}, json=tasks
+        )
+        return list(body.get("task_ids") or [])
+
+    def project_counts(self, project: int) -> dict[str, Any]:
+        return dict(self._request("GET", f"/api/projects/{project}/"))

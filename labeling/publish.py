@@ -1,0 +1,82 @@
+"""Publish a labeled dataset to CKAN as `<source-id>-labels`, linked to its source dataset.
+
+`catalog/publish.py` was not available when this was written, so ckanapi is used directly. The
+organization is the source's agency (created when missing); title and notes satisfy the DCAT-AP
+scheming schema; counts and agreement go into the notes, as extras when the schema accepts them, and
+a `derives_from` relationship links to the source dataset when that exists in CKAN.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from citydata.clients import ckan_client
+from citydata.settings import Settings, load_settings
+from citydata.spec.model import DatasetSpec
+from labeling.pull import PullResult
+
+
+def labels_name(spec: DatasetSpec) -> str:
+    return f"{spec.id}-labels"[:100]
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def publish(spec: DatasetSpec, result: PullResult, settings: Settings | None = None) -> dict[str, Any]:
+    import ckanapi
+
+    settings = settings or load_settings()
+    ckan = ckan_client(settings)
+    try:
+        org = ckan.action.organization_show(id=spec.agency.id)
+    except ckanapi.NotFound:
+        org = ckan.action.organization_create(name=spec.agency.id, title=spec.agency.title.vi)
+    agreement = result.agreement
+    figures: dict[str, Any] = {
+        "tasks": result.tasks,
+        "annotated_tasks": result.annotated_tasks,
+        "annotations": result.annotations,
+        "consensus_labels": result.consensus,
+        "ties": result.ties,
+        **{k: agreement[k] for k in ("cohen_kappa", "fleiss_kappa", "span_overlap") if k in agreement},
+    }
+    notes = (
+        f"Nhãn do người gán nhãn tạo cho bộ dữ liệu «{spec.title.vi}» ({spec.id}). "
+        f"Labels collected in Label Studio for dataset {spec.id}.\n\n"
+        + "\n".join(f"- {k}: {_fmt(v)}" for k, v in figures.items())
+        + f"\n\nLake: s3://{settings.s3.lake_bucket}/{result.prefix}"
+    )
+    extras = [
+        {"key": "source_dataset", "value": spec.id},
+        {"key": "labeling_counts", "value": json.dumps(figures)},
+        {"key": "labeling_agreement", "value": json.dumps(agreement, default=str)},
+    ]
+    package: dict[str, Any] = {
+        "name": labels_name(spec),
+        "title": f"{spec.title.vi} — nhãn (labels)",
+        "notes": notes,
+        "owner_org": org["id"],
+        "license_id": spec.license,
+        "tags": [{"name": "labels"}, {"name": "label-studio"}],
+        "extras": extras,
+    }
+    try:
+        existing = ckan.action.package_show(id=package["name"])
+    except ckanapi.NotFound:
+        existing = None
+    action = ckan.action.package_patch if existing else ckan.action.package_create
+    kwargs = {"id": existing["id"], **package} if existing else package
+    try:
+        pkg = action(**kwargs)
+    except ckanapi.ValidationError:
+        kwargs.pop("extras")  # a scheming schema without free extras: the notes carry the figures
+        pkg = action(**kwargs)
+    try:
+        source = ckan.action.package_show(id=spec.id)
+        ckan.action.package_relationship_create(subject=pkg["id"], object=source["id"], type="derives_from")
+    except (ckanapi.NotFound, ckanapi.ValidationError):
+        pass  # the source is not in the catalog (yet): the extras/notes name it
+    return dict(pkg)

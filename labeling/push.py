@@ -1,0 +1,329 @@
+"""Push a dataset's sample to its Label Studio project: `citydata label push ID`.
+
+One project per dataset, titled `citydata:<dataset-id>`; its id is kept in the lake at
+`state/<dataset>/labeling.json` (with every task key ever pushed). Each task's data carries
+`task_key` = `<dataset>/<pull_id>/<row_id>`, plus `row_id` and `pull_id`. Before importing, the
+project's existing task keys are listed: re-runs never duplicate, and a key pushed before but
+gone from Label Studio is reported as deleted there, never silently re-created. Tasks are
+imported in batches, with optional baseline predictions (scores) inline.
+
+Images (`image_bbox`): task data holds `s3://<labeling bucket>/<key>`; the project gets an S3
+import storage on the platform's S3 (presigned URLs valid for a working day; no `s3_endpoint`, so
+the server's `S3_ENDPOINT` applies), which resolves those URLs. Never base64.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from citydata.settings import Settings, load_settings
+from citydata.spec.model import DatasetSpec
+from labeling.baseline import KeywordModel, NaiveBayes
+from labeling.client import LabelStudio
+from labeling.sampling import sample_rows
+from labeling.spec import LabelingSpec, parse_labeling
+from labeling.templates import get_template
+from lake.layout import state_key, zone_prefix
+from lake.store import Lake
+
+PRESIGN_TTL_MIN = 8 * 60  # a working day
+BATCH = 2000
+
+
+class LabelingError(RuntimeError):
+    pass
+
+
+@dataclass
+class PushResult:
+    dataset: str
+    project_id: int
+    pull_id: str
+    sampled: int = 0
+    created: int = 0
+    already_present: int = 0
+    deleted_in_label_studio: list[str] = field(default_factory=list)
+    predictions: int = 0
+    storage_id: int | None = None
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def project_title(spec: DatasetSpec) -> str:
+    return f"citydata:{spec.id}"
+
+
+def labeling_state_key(spec: DatasetSpec) -> str:
+    return state_key(spec.id, "labeling")
+
+
+def require_labeling(spec: DatasetSpec) -> LabelingSpec:
+    lab = parse_labeling(spec)
+    if lab is None:
+        raise LabelingError(f"{spec.id}: the spec has no labeling section")
+    return lab
+
+
+def load_clean(lake: Lake, spec: DatasetSpec, pull_id: str) -> pd.DataFrame:
+    key = zone_prefix("clean", spec.agency.id, spec.id, pull_id) + "data.parquet"
+    return pq.read_table(io.BytesIO(lake.get_bytes(key))).to_pandas()
+
+
+def with_row_ids(df: pd.DataFrame, spec: DatasetSpec, lab: LabelingSpec) -> pd.DataFrame:
+    id_col = lab.id_column or (spec.schema_.primary_key[0] if len(spec.schema_.primary_key) == 1 else None)
+    df = df.reset_index(drop=True).copy()
+    df["_row_id"] = df[id_col].astype(str) if id_col and id_col in df.columns else df.index.astype(str)
+    return df
+
+
+def flagged_row_ids(lake: Lake, spec: DatasetSpec, pull_id: str, df: pd.DataFrame) -> set[str] | None:
+    """Row ids the quality gate warned about (quarantine/.../quality_warnings.parquet), if present."""
+    key = zone_prefix("quarantine", spec.agency.id, spec.id, pull_id) + "quality_warnings.parquet"
+    if not lake.exists(key):
+        return None
+    warned = pq.read_table(io.BytesIO(lake.get_bytes(key))).to_pandas()
+    if "_row" in warned.columns and not {"_row_id"} <= set(warned.columns):
+        rows = set(pd.to_numeric(warned["_row"], errors="coerce").dropna().astype(int))
+        return set(df.loc[df.index.isin(rows), "_row_id"])
+    return set(warned["_row_id"].astype(str)) if "_row_id" in warned.columns else None
+
+
+def collected_labels(lake: Lake, spec: DatasetSpec) -> pd.DataFrame | None:
+    """The latest consensus table pulled from Label Studio (row_id, label), if any."""
+    from labeling.pull import latest_labels_prefix
+
+    prefix = latest_labels_prefix(lake, spec)
+    if prefix is None or not lake.exists(prefix + "consensus.parquet"):
+        return None
+    return pq.read_table(io.BytesIO(lake.get_bytes(prefix + "consensus.parquet"))).to_pandas()
+
+
+def baseline_model(
+    lake: Lake, spec: DatasetSpec, lab: LabelingSpec, df: pd.DataFrame
+) -> tuple[Any, str] | None:
+    """A fitted model with `predict_proba(texts)` and its version name, or None."""
+    if lab.task_type not in ("text_classification", "record_verification"):
+        return None
+    if lab.baseline.kind == "keywords":
+        return KeywordModel(lab.baseline.keywords, lab.labels), "keywords"
+    if lab.baseline.kind == "naive_bayes":
+        labels = collected_labels(lake, spec)
+        if labels is None:
+            return None
+        labels = labels[labels["label"].notna() & labels["label"].isin(lab.labels)]
+        train = labels.merge(df[["_row_id", lab.main_column]], left_on="row_id", right_on="_row_id")
+        if len(train) < lab.baseline.min_labels:
+            return None
+        model = NaiveBayes(lab.labels).fit(
+            train[lab.main_column].astype(str).tolist(), train["label"].tolist()
+        )
+        return model, f"naive_bayes-{len(train)}"
+    return None
+
+
+def predictions_for(
+    model: Any, version: str, texts: list[str], lab: LabelingSpec
+) -> tuple[np.ndarray, list[Any]]:
+    template = get_template(lab.task_type)
+    proba = model.predict_proba(texts)
+    preds = []
+    for row in proba:
+        k = int(np.argmax(row))
+        result = template.to_result(lab.labels[k], lab)
+        preds.append({"model_version": version, "score": float(row[k]), "result": result} if result else None)
+    return proba, preds
+
+
+def find_project(ls: LabelStudio, lake: Lake, spec: DatasetSpec) -> int | None:
+    state = lake.get_json(labeling_state_key(spec), {}) or {}
+    pid = state.get("project_id")
+    if pid:
+        try:
+            ls.call("get project", lambda: ls.sdk.projects.get(id=pid))
+            return int(pid)
+        except Exception as exc:
+            from label_studio_sdk.core.api_error import ApiError
+
+            if not (isinstance(exc, ApiError) and exc.status_code == 404):
+                raise
+    title = project_title(spec)
+    projects: list[Any] = ls.call(
+        "list projects", lambda: list(ls.sdk.projects.list(title=title, page_size=100))
+    )
+    for project in projects:
+        if project.title == title and project.id is not None:
+            return int(project.id)
+    return None
+
+
+def ensure_project(ls: LabelStudio, lake: Lake, spec: DatasetSpec, lab: LabelingSpec) -> int:
+    config = get_template(lab.task_type).render(lab)
+    description = f"{spec.title.vi} — citydata dataset {spec.id} ({lab.task_type})"
+    pid = find_project(ls, lake, spec)
+    if pid is None:
+        project = ls.call(
+            "create project",
+            lambda: ls.sdk.projects.create(
+                title=project_title(spec),
+                description=description,
+                label_config=config,
+                maximum_annotations=lab.overlap,
+                expert_instruction=lab.instructions or "",
+                show_instruction=bool(lab.instructions),
+            ),
+        )
+        assert project.id is not None
+        return int(project.id)
+    ls.call(
+        "update project",
+        lambda: ls.sdk.projects.update(id=pid, label_config=config, maximum_annotations=lab.overlap),
+    )
+    return pid
+
+
+def ensure_image_storage(ls: LabelStudio, settings: Settings, spec: DatasetSpec, project: int) -> int:
+    bucket = settings.s3.labeling_bucket
+    existing = ls.call("list storages", lambda: list(ls.sdk.import_storage.s3.list(project=project)))
+    storage = next((s for s in existing if getattr(s, "bucket", None) == bucket), None)
+    if storage is None:
+        storage = ls.call(
+            "create S3 import storage",
+            lambda: ls.sdk.import_storage.s3.create(
+                project=project,
+                title=f"citydata {bucket}",
+                bucket=bucket,
+                prefix=f"{spec.agency.id}/{spec.id}/",
+                # Tasks come from the platform with stable keys; the storage resolves s3:// URLs.
+                # Syncing only picks up *.tasks.json files, so it never duplicates API-imported tasks.
+                regex_filter=r".*\.tasks\.json$",
+                use_blob_urls=False,
+                presign=True,
+                presign_ttl=PRESIGN_TTL_MIN,
+                recursive_scan=True,
+                region_name=settings.s3.region,
+                aws_access_key_id=settings.s3.access_key.get_secret_value(),
+                aws_secret_access_key=settings.s3.secret_key.get_secret_value(),
+            ),
+        )
+    assert storage.id is not None
+    sid = int(storage.id)
+    ls.call("sync S3 import storage", lambda: ls.sdk.import_storage.s3.sync(id=sid))
+    return sid
+
+
+def push(
+    spec: DatasetSpec,
+    settings: Settings | None = None,
+    lake: Lake | None = None,
+    ls: LabelStudio | None = None,
+    *,
+    pull_id: str | None = None,
+    rows: pd.DataFrame | None = None,
+    batch_size: int = BATCH,
+) -> PushResult:
+    """Create/update the project and import the sampled rows not yet in it.
+
+    `rows` (already carrying `_row_id`) replaces sampling: active learning passes its batch here.
+    """
+    from ingest.pull import last_pull_id
+
+    started = time.perf_counter()
+    settings = settings or load_settings()
+    lake = lake or Lake(settings)
+    ls = ls or LabelStudio(settings)
+    lab = require_labeling(spec)
+    pull_id = pull_id or last_pull_id(lake, spec.id)
+    if pull_id is None:
+        raise LabelingError(f"{spec.id}: nothing pulled yet; run the clean stage first")
+    template = get_template(lab.task_type)
+
+    df = with_row_ids(load_clean(lake, spec, pull_id), spec, lab)
+    if rows is None:
+        model = baseline_model(lake, spec, lab, df)
+        confidence = None
+        if lab.sampling.strategy == "least_confident" and model is not None:
+            proba = model[0].predict_proba(df[lab.main_column].astype(str).tolist())
+            confidence = proba.max(axis=1)
+        flagged = (
+            flagged_row_ids(lake, spec, pull_id, df) if lab.sampling.strategy == "quality_flagged" else None
+        )
+        rows = sample_rows(df, lab, flagged_ids=flagged, confidence=confidence)
+    else:
+        model = baseline_model(lake, spec, lab, df)
+
+    project = ensure_project(ls, lake, spec, lab)
+    result = PushResult(spec.id, project, pull_id, sampled=len(rows))
+    if lab.task_type == "image_bbox":
+        result.storage_id = ensure_image_storage(ls, settings, spec, project)
+
+    state = lake.get_json(labeling_state_key(spec), {}) or {}
+    pushed_before = set(state.get("pushed_keys", []))
+    existing_keys: set[str] = set()
+    existing_rows: set[str] = set()
+    task_number = int(ls.project_counts(project).get("task_number") or 0)
+    if pushed_before and state.get("project_id") == project and task_number == len(pushed_before):
+        # Fast path: same count as recorded, so nothing was deleted or added behind our back
+        # (a deletion lowers the count; an import we did not record raises it).
+        existing_keys = set(pushed_before)
+        existing_rows = {k.rsplit("/", 1)[-1] for k in pushed_before}
+    else:
+        for task in ls.iter_tasks(project):
+            data = task.get("data") or {}
+            if data.get("task_key"):
+                existing_keys.add(str(data["task_key"]))
+                existing_rows.add(str(data.get("row_id")))
+    deleted = pushed_before - existing_keys
+    result.deleted_in_label_studio = sorted(deleted)
+    deleted_rows = {k.rsplit("/", 1)[-1] for k in deleted}
+
+    new_rows = rows[~rows["_row_id"].isin(existing_rows | deleted_rows)]
+    result.already_present = len(rows) - len(new_rows)
+    preds: list[Any] = [None] * len(new_rows)
+    if model is not None and len(new_rows):
+        _, preds = predictions_for(model[0], model[1], new_rows[lab.main_column].astype(str).tolist(), lab)
+
+    tasks = []
+    records = new_rows.to_dict("records")
+    for rec, pred in zip(records, preds, strict=True):
+        if lab.task_type == "image_bbox":
+            data = template.task_data(rec, lab, settings.s3.labeling_bucket)
+        else:
+            data = template.task_data(rec, lab)
+        key = f"{spec.id}/{pull_id}/{rec['_row_id']}"
+        data.update(task_key=key, row_id=str(rec["_row_id"]), pull_id=pull_id, dataset=spec.id)
+        new_task: dict[str, Any] = {"data": data}
+        if pred:
+            new_task["predictions"] = [pred]
+            result.predictions += 1
+        tasks.append(new_task)
+
+    keys = pushed_before | existing_keys
+    try:
+        for i in range(0, len(tasks), batch_size):
+            batch = tasks[i : i + batch_size]
+            ls.import_tasks(project, batch)
+            result.created += len(batch)
+            keys |= {t["data"]["task_key"] for t in batch}
+    finally:
+        lake.put_json(
+            labeling_state_key(spec),
+            {
+                "project_id": project,
+                "title": project_title(spec),
+                "label_studio_url": ls.url,
+                "storage_id": result.storage_id,
+                "last_pull_id": pull_id,
+                "pushed_keys": sorted(keys),
+            },
+        )
+    result.seconds = round(time.perf_counter() - started, 3)
+    return result

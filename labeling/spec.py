@@ -1,0 +1,149 @@
+"""The `labeling` section of a dataset spec, typed, and its validation.
+
+    labeling:
+      task_type: text_classification      # text_classification | ner | image_bbox | record_verification
+      labels: [giao_thong, moi_truong, an_ninh, khac]
+      columns: [noi_dung]                 # columns shown in each task; the first is the main one
+      id_column: ma_phan_anh              # default: the single primary key, else the row number
+      sampling: {strategy: stratified, column: quan, seed: 7}   # random | stratified | quality_flagged
+      sample_size: 500                                           #  | least_confident
+      overlap: 2                          # annotators per task
+      instructions: "Chọn một lĩnh vực cho mỗi phản ánh."
+      baseline: {kind: keywords, keywords: {giao_thong: [ngập, kẹt xe], moi_truong: [rác]}}
+
+`validate_labeling_section(spec)` renders the template's label config, parses the XML and
+checks every referenced column against `schema.columns` (when the spec declares columns).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from citydata.spec.model import DatasetSpec
+
+TaskType = Literal["text_classification", "ner", "image_bbox", "record_verification"]
+Strategy = Literal["random", "stratified", "quality_flagged", "least_confident"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Sampling(_Strict):
+    strategy: Strategy = "random"
+    column: str | None = None  # for `stratified`
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _column_for_stratified(self) -> Sampling:
+        if self.strategy == "stratified" and not self.column:
+            raise ValueError("sampling.strategy 'stratified' needs sampling.column")
+        return self
+
+
+class Baseline(_Strict):
+    """Pre-annotations: keyword rules, or multinomial naive Bayes trained on collected labels."""
+
+    kind: Literal["none", "keywords", "naive_bayes"] = "none"
+    keywords: dict[str, list[str]] = Field(default_factory=dict)  # label -> words (case-insensitive)
+    min_labels: int = Field(10, ge=1)  # naive_bayes: train only once this many consensus labels exist
+
+
+class LabelingSpec(_Strict):
+    task_type: TaskType
+    labels: list[str] = Field(min_length=1)
+    columns: list[str] = Field(min_length=1)
+    id_column: str | None = None
+    sampling: Sampling = Sampling()
+    sample_size: int = Field(1000, ge=1)
+    overlap: int = Field(1, ge=1, le=20)
+    instructions: str | None = None
+    baseline: Baseline = Baseline()
+
+    @model_validator(mode="after")
+    def _unique_labels(self) -> LabelingSpec:
+        if len(set(self.labels)) != len(self.labels):
+            raise ValueError("labels must be unique")
+        unknown = sorted(set(self.baseline.keywords) - set(self.labels))
+        if unknown:
+            raise ValueError(f"baseline.keywords names labels not in labels: {unknown}")
+        return self
+
+    @property
+    def main_column(self) -> str:
+        return self.columns[0]
+
+
+class LabelingSpecError(ValueError):
+    def __init__(self, dataset: str, problems: list[str]) -> None:
+        super().__init__(f"{dataset}: invalid labeling section: " + "; ".join(problems))
+        self.problems = problems
+
+
+def parse_labeling(spec: DatasetSpec) -> LabelingSpec | None:
+    """The typed section, or None when the spec has none. Raises LabelingSpecError when invalid."""
+    if not spec.labeling:
+        return None
+    problems = validate_labeling_section(spec)
+    if problems:
+        raise LabelingSpecError(spec.id, problems)
+    return LabelingSpec.model_validate(spec.labeling)
+
+
+def _model_problems(raw: dict[str, object]) -> tuple[LabelingSpec | None, list[str]]:
+    try:
+        return LabelingSpec.model_validate(raw), []
+    except ValidationError as exc:
+        out = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            out.append(f"labeling{'.' + loc if loc else ''}: {err['msg']}")
+        return None, out
+
+
+def validate_labeling_section(spec: DatasetSpec) -> list[str]:
+    """Problems with the spec's labeling section (empty list: valid, or no section)."""
+    from labeling.templates import get_template
+
+    if not spec.labeling:
+        return []
+    lab, problems = _model_problems(spec.labeling)
+    if lab is None:
+        return problems
+    declared = spec.schema_.columns
+    referenced = list(lab.columns)
+    if lab.id_column:
+        referenced.append(lab.id_column)
+    if lab.sampling.column:
+        referenced.append(lab.sampling.column)
+    if declared:
+        missing = [c for c in referenced if c not in declared]
+        if missing:
+            problems.append(f"labeling: columns not declared in schema.columns: {missing}")
+    template = get_template(lab.task_type)
+    problems += [f"labeling: {p}" for p in template.check(lab)]
+    try:
+        xml = template.render(lab)
+        root = ET.fromstring(xml)  # noqa: S314 - our own template output; entities are escaped
+    except ET.ParseError as exc:
+        problems.append(f"labeling: generated label config is not valid XML: {exc}")
+        return problems
+    except ValueError as exc:
+        problems.append(f"labeling: {exc}")
+        return problems
+    if root.tag != "View":
+        problems.append("labeling: label config root must be <View>")
+    names = [el.get("name") for el in root.iter() if el.get("name")]
+    if len(names) != len(set(names)):
+        problems.append("labeling: label config has duplicate tag names")
+    for el in root.iter():
+        to_name = el.get("toName")
+        if to_name and to_name not in names:
+            problems.append(f"labeling: <{el.tag} name={el.get('name')!r}> points at unknown {to_name!r}")
+        value = el.get("value", "")
+        if value.startswith("$") and value[1:] not in lab.columns:
+            problems.append(f"labeling: <{el.tag}> reads ${value[1:]}, which is not in labeling.columns")
+    return problems

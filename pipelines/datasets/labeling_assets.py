@@ -1,0 +1,125 @@
+"""Labeling assets: `[<dataset>, labeling_tasks]` (push to Label Studio, after `clean`) and
+`[<dataset>, annotations]` (pull, consensus, agreement), plus a sensor that requests
+`annotations` when a project has newly finished tasks. Only for specs with a labeling section.
+"""
+
+import json
+
+import dagster as dg
+
+from citydata.settings import load_settings
+from citydata.spec.model import DatasetSpec
+from lake.store import Lake
+from pipelines.datasets.assets import asset_key, key_part
+from pipelines.resources import S3Resource
+
+
+def build_labeling_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
+    if not spec.labeling:
+        return []
+    group = key_part(spec.agency.id)
+    tags = {"agency": spec.agency.id, "stage": "labeling"}
+
+    @dg.asset(
+        key=asset_key(spec, "labeling_tasks"),
+        deps=[asset_key(spec, "clean")],
+        group_name=group,
+        description=f"Label Studio tasks for {spec.id} (sampled clean rows, stable task keys).",
+        kinds={"labelstudio"},
+        tags=tags,
+    )
+    def labeling_tasks(context: dg.AssetExecutionContext, s3: S3Resource) -> dg.MaterializeResult:
+        from labeling.push import push
+
+        settings = load_settings()
+        result = push(spec, settings, Lake(settings, s3.client()))
+        if result.deleted_in_label_studio:
+            context.log.warning(
+                "%s: %d task(s) deleted in Label Studio, not re-created",
+                spec.id,
+                len(result.deleted_in_label_studio),
+            )
+        return dg.MaterializeResult(
+            metadata={
+                "project_id": result.project_id,
+                "pull_id": result.pull_id,
+                "created": result.created,
+                "already_present": result.already_present,
+                "deleted_in_label_studio": len(result.deleted_in_label_studio),
+                "predictions": result.predictions,
+                "seconds": result.seconds,
+            }
+        )
+
+    @dg.asset(
+        key=asset_key(spec, "annotations"),
+        deps=[labeling_tasks],
+        group_name=group,
+        description=f"Annotations, consensus labels and agreement for {spec.id}, from Label Studio.",
+        kinds={"parquet", "s3"},
+        tags=tags,
+    )
+    def annotations(context: dg.AssetExecutionContext, s3: S3Resource) -> dg.MaterializeResult:
+        from labeling.pull import pull
+
+        settings = load_settings()
+        result = pull(spec, settings, Lake(settings, s3.client()))
+        return dg.MaterializeResult(
+            metadata={
+                "project_id": result.project_id,
+                "dagster/row_count": result.annotations,
+                "annotated_tasks": result.annotated_tasks,
+                "consensus": result.consensus,
+                "ties": result.ties,
+                "agreement": dg.MetadataValue.json(json.loads(json.dumps(result.agreement, default=str))),
+                "data": dg.MetadataValue.url(f"s3://{settings.s3.lake_bucket}/{result.prefix}"),
+            }
+        )
+
+    return [labeling_tasks, annotations]
+
+
+def build_labeling_sensors(
+    specs: list[DatasetSpec], minimum_interval_seconds: int = 120
+) -> list[dg.SensorDefinition]:
+    """Requests `annotations` for every project whose finished-task count grew since the cursor.
+
+    No sensor at all when no spec has a labeling section (an empty selection is invalid).
+    """
+    labeled = [s for s in specs if s.labeling]
+    if not labeled:
+        return []
+
+    @dg.sensor(
+        name="labeling_finished_tasks",
+        minimum_interval_seconds=minimum_interval_seconds,
+        asset_selection=[asset_key(s, "annotations") for s in labeled],
+        default_status=dg.DefaultSensorStatus.STOPPED,
+    )
+    def labeling_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+        from labeling.client import LabelStudio, LabelStudioUnavailable
+        from labeling.push import find_project
+
+        settings = load_settings()
+        lake = Lake(settings)
+        ls = LabelStudio(settings, retries=1)
+        cursor: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
+        requests = []
+        for spec in labeled:
+            try:
+                project = find_project(ls, lake, spec)
+                if project is None:
+                    continue
+                finished = int(ls.project_counts(project).get("finished_task_number") or 0)
+            except LabelStudioUnavailable as exc:
+                return dg.SkipReason(str(exc))
+            if finished > cursor.get(spec.id, 0):
+                requests.append(
+                    dg.RunRequest(
+                        run_key=f"{spec.id}:{finished}", asset_selection=[asset_key(spec, "annotations")]
+                    )
+                )
+            cursor[spec.id] = finished
+        return dg.SensorResult(run_requests=requests, cursor=json.dumps(cursor, sort_keys=True))
+
+    return [labeling_sensor]

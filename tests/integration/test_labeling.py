@@ -1,0 +1,210 @@
+"""The labeling loop against the real Label Studio, S3 and CKAN."""
+
+import contextlib
+import io
+import socket
+
+import ckanapi
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import requests
+
+from citydata.clients import ckan_client
+from citydata.spec.model import DatasetSpec
+from labeling.client import LabelStudio, LabelStudioUnavailable
+from labeling.publish import publish
+from labeling.pull import pull
+from labeling.push import push
+from lake.layout import state_key, zone_prefix
+from lake.store import Lake
+
+pytestmark = pytest.mark.integration
+
+FEEDBACK = [
+    "Đường Nguyễn Huệ bị ngập sau cơn mưa chiều nay",
+    "Rác thải chưa được thu gom ở hẻm 42 Lê Lợi",
+    "Đèn giao thông ở ngã tư Hàng Xanh không hoạt động",
+    "Kẹt xe kéo dài trên đường Cộng Hòa giờ cao điểm",
+    "Cây xanh đổ chắn lối đi ở phường Bến Nghé",
+    "Tiếng ồn từ công trình xây dựng ban đêm",
+]
+LABELS = ["giao_thong", "moi_truong", "khac"]
+PULL_ID = "20250101T000000000000Z"
+
+
+def make_spec(unique, labeling):
+    return DatasetSpec.model_validate(
+        {
+            "id": f"test-phan-anh-{unique}",
+            "agency": {"id": f"test-lab-{unique}", "title": {"vi": "Sở TT&TT (thử nghiệm)"}},
+            "title": {"vi": "Phản ánh của người dân (thử nghiệm)"},
+            "description": {"vi": "Phản ánh hiện trường"},
+            "dublin_core": {"creator": "x", "publisher": "x", "date": "2025-01-01"},
+            "synthetic": True,
+            "source": {"type": "local_file", "path": "/dev/null"},
+            "schema": {"primary_key": ["ma"], "columns": {"ma": {}, "noi_dung": {}, "anh": {}}},
+            "labeling": labeling,
+        }
+    )
+
+
+@pytest.fixture
+def env(stack_ready, unique):
+    settings = stack_ready
+    lake = Lake(settings)
+    ls = LabelStudio(settings)
+    created: dict[str, list] = {"projects": [], "users": [], "specs": []}
+
+    def setup(labeling, table):
+        spec = make_spec(unique, labeling)
+        buf = io.BytesIO()
+        pq.write_table(table, buf)
+        lake.put_bytes(
+            zone_prefix("clean", spec.agency.id, spec.id, PULL_ID) + "data.parquet", buf.getvalue()
+        )
+        lake.put_json(state_key(spec.id), {"last_pull": PULL_ID})
+        created["specs"].append(spec)
+        return spec
+
+    yield settings, lake, ls, setup, created
+    for pid in created["projects"]:
+        ls.sdk.projects.delete(id=pid)
+    for uid in created["users"]:
+        ls.sdk.users.delete(id=uid)
+    for spec in created["specs"]:
+        for prefix in (f"clean/{spec.agency.id}/", f"labels/{spec.agency.id}/", f"state/{spec.id}/"):
+            for key in list(lake.keys(prefix)):
+                lake.client.remove_object(lake.bucket, key)
+    ckan = ckan_client(settings)
+    for spec in created["specs"]:
+        with contextlib.suppress(ckanapi.NotFound):
+            ckan.action.dataset_purge(id=f"{spec.id}-labels")
+        with contextlib.suppress(ckanapi.NotFound):
+            ckan.action.organization_purge(id=spec.agency.id)
+
+
+def text_table():
+    return pa.table({"ma": [f"PA{i:03d}" for i in range(len(FEEDBACK))], "noi_dung": FEEDBACK})
+
+
+TEXT = {
+    "task_type": "text_classification",
+    "labels": LABELS,
+    "columns": ["noi_dung"],
+    "overlap": 2,
+    "baseline": {"kind": "keywords", "keywords": {"giao_thong": ["ngập", "kẹt xe"], "moi_truong": ["rác"]}},
+}
+
+
+def choice(label):
+    return [{"from_name": "label", "to_name": "text", "type": "choices", "value": {"choices": [label]}}]
+
+
+def test_push_annotate_pull_agreement_publish(env, unique):
+    settings, lake, ls, setup, created = env
+    spec = setup(TEXT, text_table())
+    first = push(spec, settings, lake, ls)
+    created["projects"].append(first.project_id)
+    assert first.created == len(FEEDBACK) and first.predictions == len(FEEDBACK)
+    again = push(spec, settings, lake, ls)
+    assert again.created == 0 and again.project_id == first.project_id
+    tasks = {t["data"]["row_id"]: t for t in ls.iter_tasks(first.project_id)}
+    assert len(tasks) == len(FEEDBACK)
+
+    # Two annotator accounts, created through the admin API. Label Studio Community gives new users no
+    # token of their own (users.get_token returns the caller's), so annotations are created with the
+    # admin token and `completed_by` set to each annotator's id.
+    users = []
+    for name in ("annotator-a", "annotator-b"):
+        user = ls.sdk.users.create(username=f"{name}-{unique}", email=f"{name}-{unique}@citydata.local")
+        created["users"].append(user.id)
+        users.append(user.id)
+    # Hand-computed case on 5 tasks: a = A A B B A, b = A B B B A (A=giao_thong, B=moi_truong).
+    # p_o = 4/5; p_e = (3*2 + 2*3)/25 = 12/25; kappa = (0.8 - 0.48)/0.52 = 0.6154. Task PA001 ties.
+    a = ["giao_thong", "giao_thong", "moi_truong", "moi_truong", "giao_thong"]
+    b = ["giao_thong", "moi_truong", "moi_truong", "moi_truong", "giao_thong"]
+    for i in range(5):
+        tid = tasks[f"PA{i:03d}"]["id"]
+        for uid, labels in zip(users, (a, b), strict=True):
+            ls.sdk.annotations.create(id=tid, result=choice(labels[i]), completed_by=uid, lead_time=3.5)
+
+    result = pull(spec, settings, lake, ls)
+    assert result.annotations == 10 and result.annotated_tasks == 5
+    assert result.agreement["cohen_kappa"] == pytest.approx(0.32 / 0.52)
+    assert result.ties == 1 and result.consensus == 4
+    ann = pq.read_table(io.BytesIO(lake.get_bytes(result.prefix + "annotations.parquet"))).to_pandas()
+    assert set(ann["annotator"]) == {str(u) for u in users}
+    assert (ann["lead_time"] == 3.5).all()
+    cons = pq.read_table(io.BytesIO(lake.get_bytes(result.prefix + "consensus.parquet"))).to_pandas()
+    by_row = {
+        r: (v if isinstance(v, str) else None) for r, v in zip(cons["row_id"], cons["label"], strict=True)
+    }
+    assert by_row == {"PA000": "giao_thong", "PA001": None, "PA002": "moi_truong", "PA003": "moi_truong",
+                      "PA004": "giao_thong"}  # fmt: skip
+
+    pkg = publish(spec, result, settings)
+    shown = ckan_client(settings).action.package_show(id=f"{spec.id}-labels")
+    assert shown["id"] == pkg["id"] and shown["organization"]["name"] == spec.agency.id
+    assert "0.615" in shown["notes"]
+
+
+def test_deleted_task_is_reported_not_recreated(env):
+    settings, lake, ls, setup, created = env
+    spec = setup(TEXT, text_table())
+    first = push(spec, settings, lake, ls)
+    created["projects"].append(first.project_id)
+    victim = next(t for t in ls.iter_tasks(first.project_id) if t["data"]["row_id"] == "PA002")
+    ls.sdk.tasks.delete(id=victim["id"])
+    second = push(spec, settings, lake, ls)
+    assert second.created == 0
+    assert second.deleted_in_label_studio == [f"{spec.id}/{PULL_ID}/PA002"]
+    assert len(list(ls.iter_tasks(first.project_id))) == len(FEEDBACK) - 1
+
+
+def test_label_studio_down_then_recovers_without_duplicates(env):
+    settings, lake, ls, setup, created = env
+    spec = setup(TEXT, text_table())
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed once the block ends: nothing listens there
+    down = LabelStudio(settings, url=f"http://127.0.0.1:{port}", retries=3, backoff_s=0.05)
+    with pytest.raises(LabelStudioUnavailable, match=f"127.0.0.1:{port}"):
+        push(spec, settings, lake, down)
+    first = push(spec, settings, lake, ls)
+    created["projects"].append(first.project_id)
+    push(spec, settings, lake, ls)
+    assert first.created == len(FEEDBACK)
+    assert len(list(ls.iter_tasks(first.project_id))) == len(FEEDBACK)
+
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+def test_image_tasks_resolve_through_s3_storage(env, unique):
+    settings, lake, ls, setup, created = env
+    spec = make_spec(unique, {"task_type": "image_bbox", "labels": ["o_ga", "rac"], "columns": ["anh"]})
+    key = f"{spec.agency.id}/{spec.id}/anh-001.png"
+    lake.client.put_object(
+        settings.s3.labeling_bucket, key, io.BytesIO(PNG), len(PNG), content_type="image/png"
+    )
+    spec = setup(spec.labeling, pa.table({"ma": ["IMG1"], "anh": [key]}))
+    try:
+        result = push(spec, settings, lake, ls)
+        created["projects"].append(result.project_id)
+        assert result.storage_id is not None and result.created == 1
+        task = next(iter(ls.iter_tasks(result.project_id)))
+        assert task["data"]["task_key"] == f"{spec.id}/{PULL_ID}/IMG1"  # the s3:// URL comes back resolved
+        headers = {"Authorization": f"Token {settings.label_studio.api_token.get_secret_value()}"}
+        resp = requests.get(f"{ls.url}/api/tasks/{task['id']}", headers=headers, timeout=30)
+        resp.raise_for_status()
+        url = resp.json()["data"]["anh"]
+        assert not url.startswith("s3://") and not url.startswith("data:")
+        full = url if url.startswith("http") else ls.url + url
+        img = requests.get(full, headers=headers, timeout=30)
+        assert img.status_code == 200 and img.content == PNG
+    finally:
+        lake.client.remove_object(settings.s3.labeling_bucket, key)
