@@ -12,6 +12,7 @@ import requests
 
 from citydata.clients import ckan_client
 from citydata.spec.model import DatasetSpec
+from labeling.active import next_batch
 from labeling.client import LabelStudio, LabelStudioUnavailable
 from labeling.publish import publish
 from labeling.pull import pull
@@ -208,3 +209,27 @@ def test_image_tasks_resolve_through_s3_storage(env, unique):
         assert img.status_code == 200 and img.content == PNG
     finally:
         lake.client.remove_object(settings.s3.labeling_bucket, key)
+
+
+def test_next_batch_trains_on_labels_and_pushes_the_least_confident_rows(env, unique):
+    settings, lake, ls, setup, created = env
+    rows = [*FEEDBACK, "Ngập nước và rác thải ở chợ Bến Thành", "Đường Điện Biên Phủ kẹt xe và ngập"]
+    table = pa.table({"ma": [f"PA{i:03d}" for i in range(len(rows))], "noi_dung": rows})
+    spec = setup(
+        {**TEXT, "overlap": 1, "sample_size": 4, "sampling": {"strategy": "random", "seed": 1}}, table
+    )
+    first = push(spec, settings, lake, ls)
+    created["projects"].append(first.project_id)
+    assert first.created == 4
+    tasks = list(ls.iter_tasks(first.project_id))
+    for t in tasks:
+        text = t["data"]["noi_dung"]
+        label = "moi_truong" if ("Rác" in text or "Cây" in text) else "giao_thong"
+        ls.sdk.annotations.create(id=t["id"], result=choice(label))
+    pull(spec, settings, lake, ls)
+
+    result = next_batch(spec, settings, lake, ls, size=2)
+    assert result.trained_on == 4
+    assert result.push.created == 2
+    after = {t["data"]["row_id"] for t in ls.iter_tasks(first.project_id)}
+    assert len(after) == 6 and {t["data"]["row_id"] for t in tasks} < after

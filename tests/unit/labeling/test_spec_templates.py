@@ -96,3 +96,13 @@ def test_sampling_strategies():
     lc = LabelingSpec.model_validate({**BASE, "sample_size": 2, "sampling": {"strategy": "least_confident"}})
     conf = np.linspace(1, 0.5, 100)
     assert list(sample_rows(df, lc, confidence=conf)["_row_id"]) == ["99", "98"]
+
+
+def test_least_confident_picks_the_most_uncertain_rows_first():
+    import numpy as np
+
+    from labeling.baseline import least_confident
+
+    proba = np.array([[0.9, 0.1], [0.5, 0.5], [0.6, 0.4], [0.99, 0.01]])
+    assert least_confident(proba, 2).tolist() == [1, 2]
+    assert least_confident(np.empty((0, 2)), 3).tolist() == []
