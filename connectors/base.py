@@ -51,6 +51,11 @@ def resolve_env(value: str, secrets: list[str] | None = None) -> str:
         return value
     name = match.group(1)
     resolved = os.environ.get(name)
+    if resolved is None:  # the stack's private settings file holds platform-made secrets
+        from citydata.settings import stack_env_file
+        from stack.envfile import EnvFile
+
+        resolved = EnvFile(stack_env_file()).read().get(name)
     if resolved is None:
         raise ConnectorError(f"environment variable {name} is not set (referenced as env:{name})")
     if secrets is not None and resolved:

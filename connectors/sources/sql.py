@@ -30,7 +30,6 @@ import importlib.util
 import json
 import logging
 import math
-import os
 import re
 import tempfile
 import uuid
@@ -45,7 +44,15 @@ from pydantic import Field, field_validator, model_validator
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
-from connectors.base import ENV_REF, Connector, ConnectorError, FetchResult, RawObject, SourceConfig
+from connectors.base import (
+    ENV_REF,
+    Connector,
+    ConnectorError,
+    FetchResult,
+    RawObject,
+    SourceConfig,
+    resolve_env,
+)
 
 log = logging.getLogger(__name__)
 
@@ -117,14 +124,8 @@ class SqlConfig(SourceConfig):
 def resolve_url(value: str) -> URL:
     """The SQLAlchemy URL, reading `env:NAME` from the environment; errors never show it."""
     match = ENV_REF.match(value)
-    if match:
-        name = match.group(1)
-        raw = os.environ.get(name)
-        if raw is None:
-            raise ConnectorError(f"environment variable {name} is not set (referenced as env:{name})")
-        where = f"environment variable {name}"
-    else:
-        raw, where = value, "url"
+    raw = resolve_env(value)
+    where = f"environment variable {match.group(1)}" if match else "url"
     try:
         return available_driver(make_url(raw))
     except sa.exc.ArgumentError:
