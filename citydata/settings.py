@@ -103,6 +103,15 @@ class DagsterSettings(BaseModel):
     executor: Literal["in_process", "multiprocess"] = "in_process"
 
 
+class AutomationSettings(BaseModel):
+    # Schedules and the drop-zone sensor start stopped locally, so the stack runs nothing unasked.
+    enabled: bool = False
+
+
+class AlertSettings(BaseModel):
+    webhook_url: SecretStr | None = None  # Slack/Teams-style URLs carry a token
+
+
 class Settings(BaseSettings):
     """All settings; nested fields are set with `CITYDATA_<SECTION>__<FIELD>`."""
 
@@ -122,6 +131,8 @@ class Settings(BaseSettings):
     ckan: CkanSettings = CkanSettings()
     label_studio: LabelStudioSettings = LabelStudioSettings()
     dagster: DagsterSettings = DagsterSettings()
+    automation: AutomationSettings = AutomationSettings()
+    alerts: AlertSettings = AlertSettings()
 
 
 def load_settings() -> Settings:

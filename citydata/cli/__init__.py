@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from citydata.cli import datasets, doctor, label, main_job, quality, run, stack
+from citydata.cli import datasets, doctor, get, label, main_job, quality, run, stack, status
 
 app = typer.Typer(
     name="citydata",
@@ -17,6 +17,8 @@ app.add_typer(datasets.app, name="datasets")
 app.add_typer(quality.app, name="quality")
 app.add_typer(label.app, name="label")
 app.command("run")(run.run)
+app.command("status")(status.status)
+app.command("get")(get.get)
 app.command("doctor")(doctor.doctor)
 app.command("main")(main_job.main_job)
 

@@ -23,13 +23,16 @@ def run(
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every valid dataset spec.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Dagster's own log lines.")] = False,
-    until: Annotated[str, typer.Option(help="Last stage to run: raw, clean.")] = "clean",
+    until: Annotated[
+        str | None,
+        typer.Option(help="Last stage: raw, clean, published, catalog_entry, labeling_tasks, annotations."),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Materialize a dataset's assets up to a stage; runs are recorded in Dagster (visible in the UI)."""
-    from pipelines.datasets.assets import STAGES
+    """Run a dataset through its stages (all by default); runs are recorded in Dagster (the UI)."""
+    from pipelines.datasets.graph import STAGES
 
-    if until not in STAGES:
+    if until is not None and until not in STAGES:
         err_console.print(f"[red]--until must be one of {', '.join(STAGES)}[/]")
         raise typer.Exit(ExitCode.USAGE)
     if all_ == (dataset_id is not None):
@@ -44,7 +47,7 @@ def run(
         except SpecError as exc:
             err_console.print(f"[red]{exc}[/]")
             raise typer.Exit(ExitCode.FAILED) from exc
-    results = [_run_one(spec, STAGES[: STAGES.index(until) + 1], verbose) for spec in specs]
+    results = run_datasets(specs, until, verbose)
     if json_out:
         print_json(results)
     else:
@@ -59,16 +62,33 @@ def run(
         raise typer.Exit(ExitCode.FAILED)
 
 
+def _stages(spec: DatasetSpec, until: str | None) -> tuple[str, ...]:
+    from pipelines.datasets.graph import STAGES, stages_for
+
+    own = stages_for(spec)
+    if until is None:
+        return own
+    return tuple(s for s in own if STAGES.index(s) <= STAGES.index(until))
+
+
+def run_datasets(
+    specs: list[DatasetSpec], until: str | None = None, verbose: bool = False
+) -> list[dict[str, object]]:
+    """Run each spec through its stages (used by `citydata run` and the main job)."""
+    return [_run_one(spec, _stages(spec, until), verbose) for spec in specs]
+
+
 def _run_one(spec: DatasetSpec, stages: tuple[str, ...], verbose: bool) -> dict[str, object]:
     import dagster as dg
 
-    from pipelines.datasets.assets import asset_key, build_dataset_assets
-    from pipelines.datasets.checks import build_quality_checks
+    from pipelines.automation import DATASET_TAG
+    from pipelines.datasets.assets import asset_key
+    from pipelines.datasets.graph import dataset_assets, dataset_checks
     from pipelines.resources import default_resources
 
     os.environ.update(dagster_environment(load_settings()))
     # Selecting the assets pulls in their checks: the quality gate runs with `clean`.
-    assets = [*build_dataset_assets(spec), *build_quality_checks(spec)]
+    assets = [*dataset_assets(spec), *dataset_checks(spec)]
     selection = [asset_key(spec, s) for s in stages]
     with console.status(f"{spec.id}: running {' → '.join(stages)}…"):
         with dg.DagsterInstance.get() as instance:
@@ -82,7 +102,7 @@ def _run_one(spec: DatasetSpec, stages: tuple[str, ...], verbose: bool) -> dict[
                 run_config={
                     "loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "CRITICAL"}}}
                 },
-                tags={"citydata/trigger": "cli"},
+                tags={"citydata/trigger": "cli", DATASET_TAG: spec.id},
             )
     out: dict[str, object] = {"dataset": spec.id, "ok": result.success, "run_id": result.run_id}
     details: list[str] = []

@@ -23,7 +23,13 @@ def _labeling(spec: DatasetSpec) -> list[str]:
     return validate_labeling_section(spec)
 
 
-SECTION_CHECKS: list[Callable[[DatasetSpec], list[str]]] = [_quality, _labeling]
+def _publication(spec: DatasetSpec) -> list[str]:
+    from catalog.spec import validate_publication_section
+
+    return validate_publication_section(spec)
+
+
+SECTION_CHECKS: list[Callable[[DatasetSpec], list[str]]] = [_quality, _labeling, _publication]
 
 
 def deep_check(spec: DatasetSpec) -> list[str]:

@@ -15,8 +15,6 @@ from ingest.pull import last_pull_id, pull
 from lake.store import Lake
 from pipelines.resources import S3Resource
 
-STAGES = ("raw", "clean")
-
 
 def key_part(text: str) -> str:
     return text.replace("-", "_")

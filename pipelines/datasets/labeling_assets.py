@@ -22,7 +22,7 @@ def build_labeling_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
 
     @dg.asset(
         key=asset_key(spec, "labeling_tasks"),
-        deps=[asset_key(spec, "clean")],
+        deps=[asset_key(spec, "catalog_entry")],  # samples come from published, validated data
         group_name=group,
         description=f"Label Studio tasks for {spec.id} (sampled clean rows, stable task keys).",
         kinds={"labelstudio"},

@@ -1,0 +1,538 @@
+"""Spec + published version -> CKAN dicts (pure functions, no I/O).
+
+Dublin Core (Circular 24/2011/TT-BTTTT) onto CKAN core fields and the DCAT-AP fields of
+ckanext-dcat 2.4.4's `dcat_ap_full.yaml` scheming schema:
+
+    DC title         title (vi); the English title goes into notes
+    DC description   notes (markdown: vi, en, synthetic warning, current version, versions list)
+    DC creator       creator [{name}]
+    DC publisher     publisher [{name, type: ADMS LocalAuthority}]; owner_org = the agency
+    DC date          issued
+    DC identifier    identifier (default: the dataset's CKAN URL); alternate_identifier citydata:<id>
+    DC language      language (EU language authority URIs: vi -> VIE)
+    DC source        provenance (with the pull and run that produced the version)
+    DC contributor   qualified_attribution [{agent: [{name}], role: contributor}]
+    DC subject       tags (keywords), with spec.tags
+    DC coverage      spatial_coverage [{text}] (publication.spatial wins)
+    DC type          dcat_type
+    DC format        provenance (the agency's original format)
+    DC relation      qualified_relation [{relation, role: related}]
+    DC rights        rights on every resource
+    spec.license     license_id            spec.topics   groups           publication.themes  theme
+    spec cron        frequency (EU frequency URIs)       publication.temporal  temporal_coverage
+    publication.contact (default: the agency) contact    private -> access_rights (EU PUBLIC/NON_PUBLIC)
+    version N        version, version_notes, modified, has_version (older versions' manifests)
+
+Idempotency: `package_hash()` is a sha256 of the canonical JSON of the dict we would send; it is
+stored in the `citydata_hash` extra. Equal hash -> no package_update.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from catalog.spec import PublicationSpec
+from citydata.spec.model import DatasetSpec
+from lake.hashing import value_hash
+
+EU = "http://publications.europa.eu/resource/authority/"
+SHA256_ALGORITHM = "http://spdx.org/rdf/terms#checksumAlgorithm_sha256"
+LOCAL_AUTHORITY = "http://purl.org/adms/publishertype/LocalAuthority"
+RELATED = "http://www.iana.org/assignments/relation/related"
+CONTRIBUTOR_ROLE = "http://inspire.ec.europa.eu/metadata-codelist/ResponsiblePartyRole/contributor"
+LANGUAGES = {"vi": "VIE", "vie": "VIE", "en": "ENG", "eng": "ENG", "fr": "FRA", "zh": "ZHO", "ja": "JPN",
+             "ko": "KOR", "km": "KHM"}  # fmt: skip
+SYNTHETIC_TAGS = ("dữ liệu giả lập", "synthetic")
+# Resource formats: xloader (auto-load of CSV/XLS into the DataStore) ignores formats outside its
+# list; "CSV (UTF-8)" keeps it from loading our CSVs as text over the typed table we load.
+CSV_FORMAT = "CSV (UTF-8)"
+PARQUET_FORMAT = "Parquet"
+
+HASH_KEY = "citydata_hash"
+MANAGED_KEY = "citydata_managed"
+DATASTORE_KEY = "citydata_datastore"
+VERSION_KEY = "citydata_version"
+CONTENT_KEY = "citydata_content_hash"
+SYNTHETIC_KEY = "citydata_synthetic"
+AGENCY_KEY = "citydata_agency"
+ROLE = "citydata_role"
+
+_TAG_BAD = re.compile(r"[^\w \-.]+", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Links:
+    """Where things are: the CKAN site, and the base of object URLs (public HTTP or s3://)."""
+
+    ckan_url: str
+    object_base: str
+
+    def object_url(self, key: str) -> str:
+        return self.object_base + key
+
+    def dataset_url(self, name: str) -> str:
+        return f"{self.ckan_url.rstrip('/')}/dataset/{name}"
+
+
+# --- small pure helpers ------------------------------------------------------------------
+def slugify(text: str, max_length: int = 100) -> str:
+    """`Giao thông vận tải` -> `giao-thong-van-tai` (CKAN group/organization names)."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    ascii_text = unicodedata.normalize("NFD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:max_length].strip("-")
+    if len(slug) < 2:
+        slug = (slug + "-topic")[:max_length]
+    return slug
+
+
+def clean_tag(text: str) -> str | None:
+    """A CKAN-valid tag (letters incl. Vietnamese, digits, space, - _ .; 2-100 chars) or None."""
+    tag = _SPACES.sub(" ", _TAG_BAD.sub(" ", unicodedata.normalize("NFC", text))).strip()[:100].strip()
+    return tag if len(tag) >= 2 else None
+
+
+def tags_for(spec: DatasetSpec) -> list[str]:
+    out: list[str] = []
+    seen: set[str] = set()
+    candidates = [*spec.tags, *spec.dublin_core.subject, *(SYNTHETIC_TAGS if spec.synthetic else ())]
+    for raw in candidates:
+        tag = clean_tag(raw)
+        if tag and tag.casefold() not in seen:
+            seen.add(tag.casefold())
+            out.append(tag)
+    return out
+
+
+def group_names(spec: DatasetSpec) -> list[str]:
+    return list(dict.fromkeys(slugify(t) for t in spec.topics))
+
+
+def frequency_uri(cron: str) -> str | None:
+    """A cron expression -> the EU frequency authority URI it approximates (None when unclear)."""
+    aliases = {"@hourly": "HOURLY", "@daily": "DAILY", "@weekly": "WEEKLY", "@monthly": "MONTHLY",
+               "@yearly": "ANNUAL", "@annually": "ANNUAL"}  # fmt: skip
+    if cron in aliases:
+        return f"{EU}frequency/{aliases[cron]}"
+    fields = cron.split()
+    if len(fields) != 5:
+        return None
+    minute, hour, dom, month, dow = fields
+    if hour == "*" or "/" in hour or "," in hour:
+        code = "HOURLY" if minute.isdigit() and hour == "*" else "UPDATE_CONT"
+    elif dom == "*" and month == "*" and dow == "*":
+        code = "DAILY"
+    elif dom == "*" and month == "*":
+        code = "WEEKLY"
+    elif month == "*":
+        code = "MONTHLY"
+    elif dom.isdigit() and "," not in month and "/" not in month:
+        code = "ANNUAL"
+    else:
+        code = "IRREG"
+    return f"{EU}frequency/{code}"
+
+
+def language_uris(codes: Iterable[str]) -> list[str]:
+    out = []
+    for code in codes:
+        key = code.strip().lower()
+        out.append(f"{EU}language/{LANGUAGES[key]}" if key in LANGUAGES else code.strip())
+    return list(dict.fromkeys(c for c in out if c))
+
+
+def theme_uris(themes: Iterable[str]) -> list[str]:
+    return [t if "://" in t else f"{EU}data-theme/{t.strip().upper()}" for t in themes if t.strip()]
+
+
+def vn_number(value: int) -> str:
+    """1234567 -> '1.234.567' (Vietnamese thousands separator)."""
+    return f"{value:,}".replace(",", ".")
+
+
+def _compact(value: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in value.items() if v not in (None, "", [], {})}
+
+
+def datastore_type(arrow_type: str) -> str:
+    t = arrow_type.lower()
+    if t in ("bool", "boolean"):
+        return "bool"
+    if re.fullmatch(r"u?int(8|16|32|64)", t):
+        return "int8"
+    if t in ("float", "double", "halffloat", "float16", "float32", "float64"):
+        return "float8"
+    if t.startswith("decimal"):
+        return "numeric"
+    if t.startswith("date"):
+        return "date"
+    if t.startswith("timestamp"):
+        return "timestamptz" if "tz=" in t else "timestamp"
+    if t.startswith("time"):
+        return "time"
+    return "text"
+
+
+def datastore_fields(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """DataStore fields with the data dictionary as `info` (label, notes) for CKAN's dictionary view."""
+    columns = {c["column"]: c for c in manifest.get("columns", [])}
+    fields = []
+    for name, arrow_type in manifest.get("schema", []):
+        col = columns.get(name, {})
+        info = _compact({"label": col.get("label"), "notes": col.get("description")})
+        fields.append({"id": name, "type": datastore_type(arrow_type), "info": info})
+    return fields
+
+
+def datastore_rows(manifest: dict[str, Any], pub: PublicationSpec) -> int:
+    rows = int(manifest.get("rows", 0))
+    return rows if pub.datastore_rows is None else min(rows, pub.datastore_rows)
+
+
+def datastore_marker(manifest: dict[str, Any], pub: PublicationSpec) -> str:
+    """What the DataStore table holds; stored in the package, reloaded when it differs."""
+    if not pub.datastore:
+        return ""
+    fields = value_hash(datastore_fields(manifest))[7:23]
+    return f"{manifest['content_hash']}|rows={datastore_rows(manifest, pub)}|fields={fields}"
+
+
+def host_role(pub: PublicationSpec) -> str:
+    """The resource that carries the DataStore table (and so CKAN's preview)."""
+    return "csv" if pub.csv else "parquet-00000"
+
+
+def _hex(digest: str | None) -> str | None:
+    return digest.split(":", 1)[1] if digest and ":" in digest else digest
+
+
+# --- resources -----------------------------------------------------------------------------
+def resources_for(
+    spec: DatasetSpec,
+    pub: PublicationSpec,
+    manifest: dict[str, Any],
+    links: Links,
+    current_pointer_key: str,
+    datastore_ready: bool,
+) -> list[dict[str, Any]]:
+    version = int(manifest["version"])
+    created = manifest["created_at"]
+    languages = language_uris(spec.dublin_core.language)
+    common = _compact({"issued": created, "modified": created, "rights": spec.dublin_core.rights,
+                       "language": languages, "citydata_version": str(version)})  # fmt: skip
+    out: list[dict[str, Any]] = []
+    parts = manifest.get("parts", [])
+    for i, part in enumerate(parts):
+        where = f", phần {i + 1}/{len(parts)}" if len(parts) > 1 else ""
+        first = sum(p["rows"] for p in parts[:i])
+        span = f" (dòng {vn_number(first + 1)}–{vn_number(first + part['rows'])})" if len(parts) > 1 else ""
+        out.append(
+            {
+                ROLE: f"parquet-{i:05d}",
+                "name": f"Dữ liệu (Parquet{where})",
+                "description": (
+                    f"Dữ liệu đã làm sạch, định dạng Apache Parquet nén zstd, phiên bản v{version}: "
+                    f"{vn_number(part['rows'])} dòng{span}. Đọc bằng pandas/pyarrow hoặc "
+                    f"`citydata get {spec.id}`."
+                ),
+                "url": links.object_url(part["key"]),
+                "format": PARQUET_FORMAT,
+                "mimetype": "application/vnd.apache.parquet",
+                "size": part["size"],
+                "hash": _hex(part["sha256"]),
+                "hash_algorithm": SHA256_ALGORITHM,
+                "citydata_rows": str(part["rows"]),
+                **common,
+            }
+        )
+    files = manifest.get("files", {})
+    loaded = datastore_rows(manifest, pub)
+    if "csv" in files:
+        csv_file = files["csv"]
+        preview = ""
+        if pub.datastore:
+            preview = " Bảng xem trước và API tra cứu (DataStore) có " + (
+                "toàn bộ dữ liệu." if loaded >= manifest["rows"] else f"{vn_number(loaded)} dòng đầu."
+            )
+        out.append(
+            {
+                ROLE: "csv",
+                "name": "Dữ liệu (CSV)",
+                "description": (
+                    f"Toàn bộ dữ liệu phiên bản v{version} dạng CSV, mã hóa UTF-8"
+                    + (" có BOM (mở trực tiếp bằng Excel)" if pub.csv_bom else "")
+                    + f": {vn_number(manifest['rows'])} dòng. Ô bắt đầu bằng = + - @ được thêm dấu ' "
+                    "để bảng tính không chạy như công thức." + preview
+                ),
+                "url": links.object_url(csv_file["key"]),
+                "format": CSV_FORMAT,
+                "mimetype": "text/csv",
+                "size": csv_file["size"],
+                "hash": _hex(csv_file["sha256"]),
+                "hash_algorithm": SHA256_ALGORITHM,
+                **common,
+            }
+        )
+    if "dictionary" in files:
+        d = files["dictionary"]
+        out.append(
+            {
+                ROLE: "dictionary",
+                "name": "Từ điển dữ liệu (data dictionary)",
+                "description": "Mỗi cột: tên cột, nhãn tiếng Việt, kiểu dữ liệu, kiểu Arrow, mô tả.",
+                "url": links.object_url(d["key"]),
+                "format": CSV_FORMAT,
+                "mimetype": "text/csv",
+                "size": d["size"],
+                "hash": _hex(d["sha256"]),
+                "hash_algorithm": SHA256_ALGORITHM,
+                **common,
+            }
+        )
+    quality = manifest.get("quality") or {}
+    if "quality_summary" in files:
+        score = quality.get("score")
+        out.append(
+            {
+                ROLE: "quality-summary",
+                "name": "Kết quả kiểm tra chất lượng (JSON)",
+                "description": "Kết quả kiểm tra chất lượng dữ liệu (Great Expectations) của lượt thu thập "
+                f"{quality.get('pull_id') or manifest.get('source', {}).get('pull_id')}"
+                + (f": điểm {score}/100." if score is not None else "."),
+                "url": links.object_url(files["quality_summary"]["key"]),
+                "format": "JSON",
+                "mimetype": "application/json",
+                **common,
+            }
+        )
+    if "data_docs" in files:
+        out.append(
+            {
+                ROLE: "quality-docs",
+                "name": "Báo cáo chất lượng (Data Docs)",
+                "description": "Báo cáo chất lượng chi tiết dạng trang web (Great Expectations Data Docs).",
+                "url": links.object_url(files["data_docs"]["key"]),
+                "format": "HTML",
+                "mimetype": "text/html",
+                **common,
+            }
+        )
+    out.append(
+        {
+            ROLE: "versions",
+            "name": "Các phiên bản (versions)",
+            "description": "Danh sách các phiên bản được lưu giữ (JSON): số phiên bản, ngày, số dòng, "
+            "mã băm nội dung và manifest của từng phiên bản.",
+            "url": links.object_url(current_pointer_key),
+            "format": "JSON",
+            "mimetype": "application/json",
+        }
+    )
+    if datastore_ready and pub.datastore:
+        host = host_role(pub)
+        for res in out:
+            if res[ROLE] == host:
+                res["datastore_active"] = True
+    return out
+
+
+# --- package ---------------------------------------------------------------------------------
+def notes_for(spec: DatasetSpec, manifest: dict[str, Any], pointer: dict[str, Any], links: Links) -> str:
+    parts = [spec.description.vi.strip()]
+    if spec.title.en or spec.description.en:
+        english = " — ".join(t for t in (spec.title.en, spec.description.en) if t)
+        parts.append(f"**English:** {english.strip()}")
+    if spec.synthetic:
+        parts.append(
+            "> **Dữ liệu giả lập (synthetic data).** Bộ dữ liệu này được sinh tự động để thử nghiệm, "
+            "không phải số liệu thật của cơ quan. *This dataset is synthetic: generated for testing, "
+            "not real agency data.*"
+        )
+    quality = manifest.get("quality") or {}
+    current = (
+        f"**Phiên bản hiện tại:** v{manifest['version']} ({manifest['created_at'][:10]}), "
+        f"{vn_number(int(manifest['rows']))} dòng, {len(manifest.get('schema', []))} cột"
+    )
+    if quality.get("score") is not None:
+        current += f"; điểm chất lượng {quality['score']}/100"
+    parts.append(current + ".")
+    lines = ["**Các phiên bản (versions):**", ""]
+    for v in pointer.get("versions", []):
+        lines.append(
+            f"- v{v['version']} — {str(v['created_at'])[:10]}, {vn_number(int(v['rows']))} dòng — "
+            f"[manifest]({links.object_url(v['manifest'])})"
+        )
+    parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def _version_notes(manifest: dict[str, Any], pointer: dict[str, Any]) -> str:
+    version = int(manifest["version"])
+    older = [v for v in pointer.get("versions", []) if int(v["version"]) < version]
+    rows = int(manifest["rows"])
+    if not older:
+        return f"v{version}: phiên bản đầu tiên, {vn_number(rows)} dòng."
+    prev = max(older, key=lambda v: int(v["version"]))
+    delta = rows - int(prev["rows"])
+    sign = "+" if delta >= 0 else "−"
+    return (
+        f"v{version}: {vn_number(rows)} dòng ({sign}{vn_number(abs(delta))} so với v{prev['version']}); "
+        f"nội dung thay đổi (mã băm {str(manifest['content_hash'])[7:19]})."
+    )
+
+
+def _provenance(spec: DatasetSpec, manifest: dict[str, Any]) -> str:
+    dc = spec.dublin_core
+    source = manifest.get("source", {})
+    text = []
+    if dc.source:
+        text.append(f"Nguồn: {dc.source}.")
+    original = f" (định dạng gốc: {dc.format})" if dc.format else ""
+    rows = "các dòng đạt kiểm tra" if source.get("kind") == "validated" else "toàn bộ các dòng"
+    text.append(
+        f"Thu thập qua kết nối `{spec.source.type}`{original}, làm sạch và kiểm tra chất lượng bởi "
+        f"citydata; phiên bản v{manifest['version']} được tạo từ lượt thu thập "
+        f"`{source.get('pull_id')}` ({rows}), lần chạy `{manifest.get('run_id')}`."
+    )
+    return " ".join(text)
+
+
+def organization_dict(spec: DatasetSpec) -> dict[str, Any]:
+    agency = spec.agency
+    extras = [{"key": k, "value": v} for k, v in (("url", agency.url), ("email", agency.email)) if v]
+    return _compact(
+        {
+            "name": agency.id,
+            "title": agency.title.vi,
+            "description": agency.title.en or "",
+            "extras": extras,
+        }
+    )
+
+
+def group_dict(topic: str) -> dict[str, Any]:
+    return {"name": slugify(topic), "title": topic.strip()}
+
+
+def package_dict(
+    spec: DatasetSpec,
+    pub: PublicationSpec,
+    manifest: dict[str, Any],
+    pointer: dict[str, Any],
+    links: Links,
+    current_pointer_key: str,
+    *,
+    datastore_ready: bool = True,
+) -> dict[str, Any]:
+    """The full package we want CKAN to hold (without the hash extra: see `stamp`)."""
+    dc = spec.dublin_core
+    contact_src = pub.contact
+    contact = _compact(
+        {
+            "name": (contact_src.name if contact_src else None) or spec.agency.title.vi,
+            "email": (contact_src.email if contact_src else None) or spec.agency.email,
+            "url": (contact_src.url if contact_src else None) or spec.agency.url,
+        }
+    )
+    version = int(manifest["version"])
+    older = [v for v in pointer.get("versions", []) if int(v["version"]) != version]
+    spatial = pub.spatial or dc.coverage
+    temporal = (
+        [_compact({"start": _iso(pub.temporal.start), "end": _iso(pub.temporal.end)})]
+        if pub.temporal and (pub.temporal.start or pub.temporal.end)
+        else []
+    )
+    documentation = [
+        links.object_url(f["key"])
+        for name in ("dictionary", "data_docs")
+        if (f := manifest.get("files", {}).get(name))
+    ]
+    extras = {
+        MANAGED_KEY: "true",
+        AGENCY_KEY: spec.agency.id,
+        VERSION_KEY: str(version),
+        CONTENT_KEY: str(manifest["content_hash"]),
+        SYNTHETIC_KEY: "true" if spec.synthetic else "false",
+        DATASTORE_KEY: datastore_marker(manifest, pub) if datastore_ready else "",
+    }
+    pkg: dict[str, Any] = {
+        "name": spec.id,
+        "title": spec.title.vi,
+        "notes": notes_for(spec, manifest, pointer, links),
+        "owner_org": spec.agency.id,
+        "private": pub.private,
+        "state": "active",
+        "license_id": spec.license,
+        "url": pub.landing_page or "",
+        "tags": [{"name": t} for t in tags_for(spec)],
+        "groups": [{"name": g} for g in group_names(spec)],
+        "creator": [{"name": dc.creator}],
+        "publisher": [{"name": dc.publisher, "type": LOCAL_AUTHORITY}],
+        "contact": [contact] if contact else [],
+        "issued": dc.date.isoformat(),
+        "modified": manifest["created_at"],
+        "identifier": dc.identifier or links.dataset_url(spec.id),
+        "alternate_identifier": [f"citydata:{spec.id}"],
+        "language": language_uris(dc.language),
+        "theme": theme_uris(pub.themes),
+        "frequency": frequency_uri(spec.update_frequency) or "",
+        "dcat_type": dc.type,
+        "provenance": _provenance(spec, manifest),
+        "access_rights": f"{EU}access-right/{'NON_PUBLIC' if pub.private else 'PUBLIC'}",
+        "version": str(version),
+        "version_notes": _version_notes(manifest, pointer),
+        "has_version": [links.object_url(v["manifest"]) for v in older],
+        "documentation": documentation,
+        "temporal_coverage": temporal,
+        "spatial_coverage": [{"text": spatial}] if spatial else [],
+        "qualified_attribution": [{"agent": [{"name": c}], "role": CONTRIBUTOR_ROLE} for c in dc.contributor],
+        "qualified_relation": [{"relation": r, "role": RELATED} for r in dc.relation],
+        "resources": resources_for(spec, pub, manifest, links, current_pointer_key, datastore_ready),
+        "extras": [{"key": k, "value": v} for k, v in sorted(extras.items())],
+    }
+    return pkg
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def package_hash(pkg: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of the package we would send (the hash extra excluded)."""
+    clean = dict(pkg)
+    clean["extras"] = [e for e in pkg.get("extras", []) if e.get("key") != HASH_KEY]
+    clean.pop("id", None)
+    clean["resources"] = [{k: v for k, v in r.items() if k != "id"} for r in pkg.get("resources", [])]
+    return value_hash(clean)
+
+
+def stamp(pkg: dict[str, Any], digest: str) -> dict[str, Any]:
+    """The package with its hash extra set."""
+    out = dict(pkg)
+    out["extras"] = [
+        *(e for e in pkg.get("extras", []) if e.get("key") != HASH_KEY),
+        {"key": HASH_KEY, "value": digest},
+    ]
+    return out
+
+
+def extras_of(pkg: dict[str, Any]) -> dict[str, str]:
+    return {e["key"]: e["value"] for e in pkg.get("extras", []) if "key" in e}
+
+
+def with_resource_ids(
+    desired: Sequence[dict[str, Any]], existing: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Keep CKAN's resource ids (and so DataStore tables and views) by matching on the role."""
+    ids = {r.get(ROLE): r["id"] for r in existing if r.get(ROLE) and r.get("id")}
+    out = []
+    for res in desired:
+        res = dict(res)
+        if res.get(ROLE) in ids:
+            res["id"] = ids[res[ROLE]]
+        out.append(res)
+    return out

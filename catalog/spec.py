@@ -1,0 +1,97 @@
+"""The `publication` section of a dataset spec (owned by the publish stage).
+
+publication:
+  private: false          # true: catalog entry and files visible to authorised users only
+  keep_versions: 5        # versions kept in the lake (older ones deleted)
+  part_rows: 1000000      # rows per Parquet part
+  csv: true               # a CSV download beside the Parquet
+  csv_bom: false          # UTF-8 BOM in the CSV, for Excel users
+  datastore: true         # load rows into the CKAN DataStore (preview, datastore_search)
+  datastore_rows: 100000  # at most this many rows in the DataStore; null = all rows
+  require_quality: false  # refuse to publish a pull without a quality summary
+  contact: {name: "Phòng Dữ liệu", email: "dulieu@example.gov.vn", url: "https://..."}
+  temporal: {start: 2024-01-01, end: 2024-12-31}
+  spatial: "Thành phố Hồ Chí Minh"   # default: dublin_core.coverage
+  themes: [TRAN]          # EU data themes (codes or URIs) -> DCAT-AP dcat:theme
+  landing_page: https://example.gov.vn/bai-giu-xe
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from citydata.spec.model import DatasetSpec
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Contact(_Strict):
+    name: str | None = None
+    email: str | None = None
+    url: str | None = None
+
+
+class Temporal(_Strict):
+    start: date | None = None
+    end: date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Temporal:
+        if self.start and self.end and self.end < self.start:
+            raise ValueError("end is before start")
+        return self
+
+
+class PublicationSpec(_Strict):
+    private: bool = False
+    keep_versions: int = Field(5, ge=1, le=1000)
+    part_rows: int = Field(1_000_000, ge=1)
+    csv: bool = True
+    csv_bom: bool = False
+    datastore: bool = True
+    datastore_rows: int | None = Field(100_000, ge=0)
+    require_quality: bool = False
+    contact: Contact | None = None
+    temporal: Temporal | None = None
+    spatial: str | None = None
+    themes: list[str] = Field(default_factory=list)
+    landing_page: str | None = None
+
+
+class PublicationSpecError(ValueError):
+    def __init__(self, dataset: str, problems: list[str]) -> None:
+        super().__init__(f"{dataset}: invalid publication section: " + "; ".join(problems))
+        self.problems = problems
+
+
+def _problems(exc: ValidationError, section: str) -> list[str]:
+    out = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in (section, *err["loc"]))
+        out.append(f"{where}: {err['msg']}")
+    return out
+
+
+def parse_publication(spec: DatasetSpec) -> PublicationSpec:
+    try:
+        return PublicationSpec.model_validate(spec.publication or {})
+    except ValidationError as exc:
+        raise PublicationSpecError(spec.id, _problems(exc, "publication")) from exc
+
+
+def validate_publication_section(spec: DatasetSpec) -> list[str]:
+    """Problems with `spec.publication`, each naming its field (`publication.part_rows: ...`)."""
+    try:
+        PublicationSpec.model_validate(spec.publication or {})
+    except ValidationError as exc:
+        return _problems(exc, "publication")
+    return []
+
+
+def example() -> dict[str, Any]:
+    return PublicationSpec().model_dump(mode="json")
