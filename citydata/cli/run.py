@@ -116,6 +116,16 @@ def _run_one(spec: DatasetSpec, stages: tuple[str, ...], verbose: bool) -> dict[
             out["rejected"] = meta.get("rows_rejected")
             if meta.get("skipped"):
                 details.append("already cleaned")
+        elif mat.asset_key == asset_key(spec, "published"):
+            out["version"] = meta.get("version")
+            details.append(f"v{meta.get('version')} {'unchanged' if meta.get('unchanged') else 'published'}")
+        elif mat.asset_key == asset_key(spec, "catalog_entry"):
+            out["ckan_url"] = meta.get("ckan_url")
+        elif mat.asset_key == asset_key(spec, "labeling_tasks"):
+            out["label_studio_project"] = meta.get("project_id")
+            details.append(f"{meta.get('created')} new labeling tasks")
+        elif mat.asset_key == asset_key(spec, "annotations"):
+            details.append(f"{meta.get('annotated_tasks')} tasks annotated")
     for evaluation in result.get_asset_check_evaluations():
         meta = {k: getattr(v, "value", v) for k, v in evaluation.metadata.items()}
         if "score" in meta:
