@@ -1,9 +1,10 @@
-"""Labeling assets: `[<dataset>, labeling_tasks]` (push to Label Studio, after `clean`) and
-`[<dataset>, annotations]` (pull, consensus, agreement), plus a sensor that requests
+"""Labeling assets: `[<dataset>, labeling_tasks]` (push to Label Studio, after `catalog_entry`) and
+`[<dataset>, annotations]` (pull, consensus, agreement, labeled dataset in CKAN), plus a sensor that requests
 `annotations` when a project has newly finished tasks. Only for specs with a labeling section.
 """
 
 import json
+from typing import Any
 
 import dagster as dg
 
@@ -60,12 +61,20 @@ def build_labeling_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
         tags=tags,
     )
     def annotations(context: dg.AssetExecutionContext, s3: S3Resource) -> dg.MaterializeResult:
+        from labeling.publish import publish
         from labeling.pull import pull
 
         settings = load_settings()
         result = pull(spec, settings, Lake(settings, s3.client()))
+        labeled: dict[str, Any] = {}
+        if result.annotations:  # the labeled dataset goes to the catalog as soon as there are labels
+            package = publish(spec, result, settings)
+            labeled["labeled_dataset"] = dg.MetadataValue.url(
+                f"{settings.ckan.url}/dataset/{package['name']}"
+            )
         return dg.MaterializeResult(
             metadata={
+                **labeled,
                 "project_id": result.project_id,
                 "dagster/row_count": result.annotations,
                 "annotated_tasks": result.annotated_tasks,

@@ -1,0 +1,73 @@
+"""The main job end to end: every sample dataset is in CKAN, downloads match the lake, Label Studio
+holds the tasks, and annotations come back as a published labeled dataset."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from citydata.clients import ckan_client
+from citydata.spec import load_specs
+from labeling.client import LabelStudio
+from lake.store import Lake
+
+pytestmark = pytest.mark.integration
+CLI = str(Path(sys.executable).parent / "citydata")
+LABELED = "phan-anh-hien-truong"
+
+
+def test_main_job_then_labels_back_to_the_catalog(stack_ready, unique):
+    env = {**os.environ, "COLUMNS": "200"}
+    main = subprocess.run([CLI, "main"], capture_output=True, text=True, env=env, timeout=1200)
+    assert main.returncode == 0, main.stdout[-4000:] + main.stderr[-4000:]
+    assert stack_ready.dagster.webserver_url in main.stdout
+
+    specs = load_specs(stack_ready.specs_dir).specs
+    assert len(specs) >= 4
+    anonymous = ckan_client(stack_ready, anonymous=True)
+    lake = Lake(stack_ready)
+    for dataset_id, spec in specs.items():
+        assert anonymous.action.package_search(q=f"name:{dataset_id}")["count"] == 1, dataset_id
+        package = anonymous.action.package_show(id=dataset_id)
+        assert ("synthetic" in [t["name"] for t in package["tags"]]) == spec.synthetic
+        in_lake = [r for r in package["resources"] if r["url"].startswith(stack_ready.s3.url)]
+        assert {r["format"] for r in in_lake} >= {"Parquet"}, package["resources"]
+        for resource in in_lake:
+            body = requests.get(resource["url"], timeout=60)  # anonymous, as a data scientist would
+            assert body.status_code == 200, resource["url"]
+            key = urlsplit(resource["url"]).path.split(f"/{stack_ready.s3.lake_bucket}/", 1)[1]
+            assert body.content == lake.get_bytes(key), resource["url"]
+
+    state = lake.get_json(f"state/{LABELED}/labeling.json")
+    ls = LabelStudio(stack_ready)
+    tasks = list(ls.iter_tasks(state["project_id"]))
+    assert len(tasks) == specs[LABELED].labeling["sample_size"]
+
+    users = [
+        ls.sdk.users.create(username=f"e2e-{name}-{unique}", email=f"e2e-{name}-{unique}@citydata.local").id
+        for name in ("a", "b")
+    ]
+    try:
+        for task in tasks[:5]:
+            for user in users:
+                result = [{"from_name": "label", "to_name": "text", "type": "choices",
+                           "value": {"choices": ["giao_thong"]}}]  # fmt: skip
+                ls.sdk.annotations.create(id=task["id"], result=result, completed_by=user)
+        run = subprocess.run(
+            [CLI, "run", LABELED, "--until", "annotations", "--json"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        [outcome] = json.loads(run.stdout)
+        assert run.returncode == 0 and outcome["ok"], outcome
+        labeled = anonymous.action.package_show(id=f"{LABELED}-labels")
+        assert labeled["organization"]["name"] == specs[LABELED].agency.id
+    finally:
+        for user in users:
+            ls.sdk.users.delete(id=user)
