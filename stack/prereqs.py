@@ -18,6 +18,7 @@ class Prerequisite:
     debian_packages: tuple[str, ...]
     present: Callable[[], bool]
     why: str
+    for_tests: bool = False  # needed by the test suite only (the browser checks)
 
     @property
     def fix(self) -> str:
@@ -65,8 +66,15 @@ PREREQUISITES: tuple[Prerequisite, ...] = (
 )
 
 
-def missing_prerequisites() -> list[Prerequisite]:
-    return [p for p in PREREQUISITES if not p.present()]
+TEST_PREREQUISITES: tuple[Prerequisite, ...] = (
+    Prerequisite("Chromium", ("chromium",), _cmd("chromium"), "browser checks of the web UIs", True),
+    Prerequisite("ChromeDriver", ("chromium-driver",), _cmd("chromedriver"), "browser checks", True),
+)
+
+
+def missing_prerequisites(include_tests: bool = False) -> list[Prerequisite]:
+    wanted = PREREQUISITES + (TEST_PREREQUISITES if include_tests else ())
+    return [p for p in wanted if not p.present()]
 
 
 def install_missing(missing: list[Prerequisite]) -> None:

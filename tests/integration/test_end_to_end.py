@@ -71,3 +71,58 @@ def test_main_job_then_labels_back_to_the_catalog(stack_ready, unique):
     finally:
         for user in users:
             ls.sdk.users.delete(id=user)
+
+
+@pytest.fixture
+def browser(stack_ready, tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium Manager fetch a driver
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--window-size=1400,1000", f"--user-data-dir={tmp_path / 'chromium'}",
+    ):  # fmt: skip
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def _wait_for_text(driver, text: str, timeout: float = 60) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, timeout).until(lambda d: text in d.find_element(By.TAG_NAME, "body").text)
+
+
+def test_web_uis_show_the_datasets(stack_ready, browser):
+    """Headless Chromium opens a CKAN dataset page, the Dagster asset list and the Label Studio project."""
+    from selenium.webdriver.common.by import By
+
+    shots = stack_ready.stack_dir / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+
+    browser.get(f"{stack_ready.ckan.url}/dataset/phuong-xa-tphcm")
+    _wait_for_text(browser, "Danh sách phường, xã, đặc khu Thành phố Hồ Chí Minh")
+    resources = browser.find_elements(By.CSS_SELECTOR, ".resource-item")
+    assert any(r.is_displayed() for r in resources)
+    browser.save_screenshot(str(shots / "ckan-dataset.png"))
+
+    browser.get(f"{stack_ready.dagster.webserver_url}/assets")
+    _wait_for_text(browser, "phuong_xa_tphcm", timeout=90)
+    browser.save_screenshot(str(shots / "dagster-assets.png"))
+
+    ls = stack_ready.label_studio
+    browser.get(f"{ls.url}/user/login/")
+    browser.find_element(By.NAME, "email").send_keys(ls.username)
+    browser.find_element(By.NAME, "password").send_keys(ls.password.get_secret_value())
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit], form input[type=submit]").click()
+    _wait_for_text(browser, "Projects")
+    browser.get(f"{ls.url}/projects/")
+    _wait_for_text(browser, f"citydata:{LABELED}", timeout=90)  # the project card, with its task counts
+    browser.save_screenshot(str(shots / "label-studio-projects.png"))
