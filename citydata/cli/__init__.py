@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from citydata.cli import datasets, doctor, get, label, main_job, quality, run, stack, status
+from citydata.cli import catalog, datasets, doctor, get, label, main_job, quality, run, stack, status
 
 app = typer.Typer(
     name="citydata",
@@ -16,6 +16,7 @@ app.add_typer(stack.app, name="stack")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(quality.app, name="quality")
 app.add_typer(label.app, name="label")
+app.add_typer(catalog.app, name="catalog")
 app.command("run")(run.run)
 app.command("status")(status.status)
 app.command("get")(get.get)

@@ -73,6 +73,30 @@ def test_main_job_then_labels_back_to_the_catalog(stack_ready, unique):
             ls.sdk.users.delete(id=user)
 
 
+def test_catalog_retire_dry_run_names_a_dataset_whose_spec_is_gone(stack_ready, tmp_path):
+    kept = tmp_path / "specs"
+    kept.mkdir()
+    for spec_file in sorted(stack_ready.specs_dir.glob("*.yaml")):
+        if spec_file.stem != "tinh-thanh-2025":
+            (kept / spec_file.name).write_bytes(spec_file.read_bytes())
+    env = {**os.environ, "CITYDATA_SPECS_DIR": str(kept)}
+    proc = subprocess.run(
+        [CLI, "catalog", "retire", "--dry-run", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    actions = {a["dataset"]: a["action"] for a in json.loads(proc.stdout)}
+    assert actions.get("tinh-thanh-2025") == "made-private"
+    assert not {"phuong-xa-tphcm", "don-vi-hanh-chinh-cu", LABELED} & set(actions)
+    # a dry run changes nothing
+    assert (
+        ckan_client(stack_ready, anonymous=True).action.package_show(id="tinh-thanh-2025")["private"] is False
+    )
+
+
 @pytest.fixture
 def browser(stack_ready, tmp_path):
     from selenium import webdriver
