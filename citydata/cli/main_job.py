@@ -27,7 +27,7 @@ def main_job() -> None:
     with console.status(f"Running {len(specs)} datasets through Dagster…"):
         results = run_datasets(specs)
 
-    table = Table("dataset", "result", "rows", "rejected", "quality", "catalog (CKAN)", title="Datasets")
+    table = _table("Datasets", "dataset", "result", "rows", "rejected", "quality", "catalog (CKAN)")
     for r in results:
         table.add_row(
             str(r["dataset"]),
@@ -40,7 +40,7 @@ def main_job() -> None:
     console.print(table)
     projects = [r for r in results if r.get("label_studio_project")]
     if projects:
-        lt = Table("dataset", "Label Studio project", title="Labeling")
+        lt = _table("Labeling", "dataset", "Label Studio project")
         for r in projects:
             lt.add_row(str(r["dataset"]), f"{settings.label_studio.url}/projects/{r['label_studio_project']}")
         console.print(lt)
@@ -53,7 +53,7 @@ def main_job() -> None:
         "ckan": (settings.ckan.sysadmin, "CITYDATA_CKAN__SYSADMIN_PASSWORD"),
         "label_studio": (settings.label_studio.username, "CITYDATA_LABEL_STUDIO__PASSWORD"),
     }
-    services = Table("service", "url", "user", "password (key)", title="Local stack")
+    services = _table("Local stack", "service", "url", "user", "password (key)")
     for status in stack.status():
         user, secret = logins.get(status.name, ("-", "no login, 127.0.0.1 only"))
         services.add_row(status.name, status.url, user, secret)
@@ -67,3 +67,11 @@ def main_job() -> None:
     )
     if not all(r["ok"] for r in results) or loaded.errors:
         raise typer.Exit(ExitCode.FAILED)
+
+
+def _table(title: str, *columns: str) -> Table:
+    """URLs and names wrap instead of being cut: they must stay copyable in a narrow terminal or CI log."""
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
