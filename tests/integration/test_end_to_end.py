@@ -118,10 +118,13 @@ def browser(stack_ready, tmp_path):
 
 
 def _wait_for_text(driver, text: str, timeout: float = 60) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(driver, timeout).until(lambda d: text in d.find_element(By.TAG_NAME, "body").text)
+    # Single-page apps re-render while loading: a body element read mid-render goes stale.
+    wait = WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,))
+    wait.until(lambda d: text in d.find_element(By.TAG_NAME, "body").text)
 
 
 def test_web_uis_show_the_datasets(stack_ready, browser):
