@@ -35,6 +35,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from citydata.spec.model import DatasetSpec
+from cleaning.admin_units import ADMIN_COLUMNS
 
 Severity = Literal["error", "warn"]
 
@@ -46,15 +47,7 @@ PANDAS_TYPES = {
     "date": "datetime64",
     "datetime": "datetime64",
 }
-ADMIN_DERIVED = (
-    "province_code",
-    "province_name",
-    "ward_code",
-    "ward_name",
-    "old_district_code",
-    "old_district_name",
-    "admin_status",
-)
+ADMIN_DERIVED = ADMIN_COLUMNS  # added by cleaning when a column is an administrative unit
 COLUMN_ARGS = ("column", "column_A", "column_B")
 # Owned by the runner: a spec must not set them through `args`.
 RESERVED_ARGS = {
