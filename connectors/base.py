@@ -29,7 +29,6 @@ from pydantic import BaseModel, ConfigDict
 
 from citydata.settings import Settings
 
-SPOOL_LIMIT = 32 * 2**20  # objects larger than this are spooled to disk, never held in memory
 ENV_REF = re.compile(r"^env:([A-Za-z_][A-Za-z0-9_]*)$")  # secrets in specs: "env:AGENCY_TOKEN"
 
 
