@@ -103,6 +103,11 @@ class DagsterSettings(BaseModel):
     executor: Literal["in_process", "multiprocess"] = "in_process"
 
 
+class SamplesSettings(BaseModel):
+    # The sample specs in `datasets/` point at this default port.
+    port: int = 58090
+
+
 class AutomationSettings(BaseModel):
     # Schedules and the drop-zone sensor start stopped locally, so the stack runs nothing unasked.
     enabled: bool = False
@@ -133,6 +138,7 @@ class Settings(BaseSettings):
     dagster: DagsterSettings = DagsterSettings()
     automation: AutomationSettings = AutomationSettings()
     alerts: AlertSettings = AlertSettings()
+    samples: SamplesSettings = SamplesSettings()
 
 
 def load_settings() -> Settings:

@@ -24,7 +24,6 @@ from stack.process import ProcessSpec
 from stack.service import Service, http_ok
 from stack.services.postgres import PostgresService
 
-PORT = 58090
 DATABASE, ROLE, TABLE = "agency_samples", "agency_samples_ro", "don_vi_hanh_chinh_cu"
 DROP_KEY = "so-noi-vu/tinh-thanh/tinh-thanh-2025.xlsx"
 DB_URL_KEY = "CITYDATA_SAMPLES_DB_URL"  # read by the sample spec as `env:CITYDATA_SAMPLES_DB_URL`
@@ -45,11 +44,11 @@ class SamplesService(Service):
     order: ClassVar[int] = 80
 
     def ports(self) -> dict[str, int]:
-        return {"http": PORT}
+        return {"http": self.settings.samples.port}
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{PORT}"
+        return f"http://127.0.0.1:{self.settings.samples.port}"
 
     @property
     def www(self) -> Path:
@@ -74,7 +73,7 @@ class SamplesService(Service):
             sys.executable,
             "-m",
             "http.server",
-            str(PORT),
+            str(self.settings.samples.port),
             "--bind",
             "127.0.0.1",
             "--directory",
