@@ -63,11 +63,19 @@ def translate_strings(values: pa.Array, delete: bytes, replace: bytes = b"", by:
     drop = np.zeros(raw.size, dtype=bool)
     for b in delete:
         drop |= raw == b
-    kept = raw[~drop]
+    dropping = bool(drop.any())
+    kept = raw[~drop] if dropping else raw
     for src, dst in zip(replace, by, strict=True):
-        kept = np.where(kept == src, np.uint8(dst), kept)
-    removed = np.concatenate([[0], np.cumsum(drop, dtype=np.int32)])  # dropped bytes before each byte
-    new_offsets = (offsets - removed[offsets]).astype(np.int32)
+        hit = kept == src
+        if hit.any():
+            kept = np.where(hit, np.uint8(dst), kept)
+    if not dropping:
+        if kept is raw:  # nothing to change
+            return values
+        new_offsets = offsets.astype(np.int32)
+    else:
+        removed = np.concatenate([[0], np.cumsum(drop, dtype=np.int32)])  # dropped bytes before each byte
+        new_offsets = (offsets - removed[offsets]).astype(np.int32)
     validity = values.buffers()[0]
     if validity is not None and values.offset:
         validity = pc.is_valid(values).buffers()[1]

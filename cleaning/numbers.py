@@ -62,7 +62,9 @@ def _parse(
     """
     present = pc.is_valid(values)
     ok = pc.fill_null(pc.match_substring_regex(values, _strict(locale)), False)
-    plain = pc.if_else(ok, _to_plain(values, locale), pa.scalar(None, pa.string()))
+    plain = _to_plain(values, locale)
+    if not pc.all(ok).as_py():
+        plain = pc.if_else(ok, plain, pa.scalar(None, pa.string()))
     todo = pc.and_(present, pc.invert(ok))
     percent = pc.and_(todo, False)
     blank = percent

@@ -112,9 +112,11 @@ def _risky_bmp() -> np.ndarray:
 
 
 def _count_pairs(raw: np.ndarray, pair: int) -> int:
-    even = np.frombuffer(raw.data, ">u2", count=raw.size // 2)
-    odd = np.frombuffer(raw.data, ">u2", count=(raw.size - 1) // 2, offset=1)
-    return int(np.count_nonzero(even == pair)) + int(np.count_nonzero(odd == pair))
+    """Occurrences of the two bytes ``pair`` (0xHHLL: HH then LL) at any offset."""
+    native = ((pair & 0xFF) << 8) | (pair >> 8)  # little-endian view: no byte swap per element
+    even = np.frombuffer(raw.data, "<u2", count=raw.size // 2)
+    odd = np.frombuffer(raw.data, "<u2", count=(raw.size - 1) // 2, offset=1)
+    return int(np.count_nonzero(even == native)) + int(np.count_nonzero(odd == native))
 
 
 def _risky(raw: np.ndarray) -> bool:
@@ -163,6 +165,25 @@ def _token_set(tokens: tuple[str, ...]) -> pa.Array:
         token = unicodedata.normalize("NFC", token)
         variants.update({token, token.lower(), token.upper(), token.title(), token.capitalize()})
     return pa.array(sorted(variants), pa.string())
+
+
+def _max_bytes(values: pa.Array) -> int:
+    return int(pc.max(pc.binary_length(values)).as_py() or 0) if len(values) else 0
+
+
+def _any_shorter(values: ArrayLike, limit: int) -> bool:
+    """Does any non-null cell have at most ``limit`` bytes? (from the offsets, no data pass)"""
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    for chunk in chunks:
+        if len(chunk) == chunk.null_count:
+            continue
+        lengths = np.diff(string_span(chunk)[1])
+        short = lengths <= limit
+        if chunk.null_count:
+            short &= np.asarray(pc.is_valid(chunk))
+        if short.any():
+            return True
+    return False
 
 
 def _is_string(t: pa.DataType) -> bool:
@@ -231,8 +252,11 @@ def normalize_strings(
         out: ArrayLike = pa.chunked_array(_fix_chunks(list(values.chunks), collapse_whitespace), values.type)
     else:
         out = _fix_chunks([values], collapse_whitespace)[0]
-    nulls = pc.is_in(out, value_set=_token_set(tuple(null_tokens) + EXCEL_ERRORS).cast(out.type))
+    tokens = _token_set(tuple(null_tokens) + EXCEL_ERRORS)
     issues: list[Issue] = []
+    if not _any_shorter(out, _max_bytes(tokens)):  # free text: no cell is short enough to be a token
+        return Cleaned(out, issues)
+    nulls = pc.is_in(out, value_set=tokens.cast(out.type))
     if pc.any(nulls).as_py():
         errors = pc.is_in(out, value_set=pa.array(EXCEL_ERRORS, out.type))
         issues = issues_for_mask(out, errors, column, "excel error value")
