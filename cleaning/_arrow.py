@@ -85,3 +85,13 @@ def translate_strings(values: pa.Array, delete: bytes, replace: bytes = b"", by:
         [validity, pa.py_buffer(new_offsets), pa.py_buffer(kept.tobytes())],
         null_count=values.null_count,
     )
+
+
+def valid_mask(values: pa.Array) -> np.ndarray:
+    """Boolean numpy mask of the non-null cells, from the validity bitmap (no pandas import)."""
+    n = len(values)
+    bitmap = values.buffers()[0]
+    if values.null_count == 0 or bitmap is None:
+        return np.ones(n, dtype=bool)
+    bits = np.unpackbits(np.frombuffer(bitmap, dtype=np.uint8), bitorder="little")
+    return bits[values.offset : values.offset + n].astype(bool)

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cleaning._arrow import has_edge_space, string_span
+from cleaning._arrow import has_edge_space, string_span, valid_mask
 from cleaning.issues import Issue, issues_for_mask
 
 __all__ = [
@@ -180,7 +180,7 @@ def _any_shorter(values: ArrayLike, limit: int) -> bool:
         lengths = np.diff(string_span(chunk)[1])
         short = lengths <= limit
         if chunk.null_count:
-            short &= np.asarray(pc.is_valid(chunk))
+            short &= valid_mask(chunk)
         if short.any():
             return True
     return False

@@ -57,9 +57,9 @@ read as a string (typing happens later, in cleaning).
 * **Memory**: pyarrow blocks of 1-4 MiB (sized from ``batch_rows``), and pyarrow's own read-ahead
   (32 blocks, not configurable) held back to 4 blocks by the stream it reads from; measured peak
   RSS for a 2 GB file: about 250 MB reading, about 350 MB reading + ``clean_table``.
-* **Speed**: the pyarrow parse runs with ``use_threads=False`` (the only mode in which pyarrow
-  reports the row number of a bad row); on a 2-core machine the reader alone runs at about
-  0.55-0.85 x bare ``pyarrow.csv.read_csv`` on UTF-8 input.
+* **Speed**: the first pass parses blocks on pyarrow's threads. Only serial parsing reports the
+  number of a bad row, so at the first row with a wrong field count the pass stops and the file
+  is read again serially, skipping the rows already handed out (like a block growth above).
 """
 
 from __future__ import annotations
@@ -567,15 +567,25 @@ def _layout(head: bytes, eof: bool, options: FormatOptions, tab: bool, name: str
 # --------------------------------------------------------------------------------------------------
 
 
-def _value_bytes(array: pa.Array) -> bytes:
-    """The concatenated value bytes of a string array (a copy; memchr-speed searches follow)."""
+def _value_view(array: pa.Array) -> memoryview:
+    """The concatenated value bytes of a string array, zero-copy."""
     if len(array) == 0:
-        return b""
+        return memoryview(b"")
     offsets, data = array.buffers()[1], array.buffers()[2]
     if data is None or offsets is None:
-        return b""
+        return memoryview(b"")
     bounds = np.frombuffer(offsets, dtype=np.int32, count=len(array) + 1, offset=array.offset * 4)
-    return bytes(memoryview(data)[int(bounds[0]) : int(bounds[-1])])
+    return memoryview(data)[int(bounds[0]) : int(bounds[-1])]
+
+
+@functools.lru_cache(maxsize=16)
+def _literal(needle: bytes) -> re.Pattern[bytes]:
+    return re.compile(re.escape(needle))
+
+
+def _contains(array: pa.Array, needle: bytes) -> bool:
+    """Does any value of a string array hold ``needle``? (searched in place: no copy of the data)"""
+    return _literal(needle).search(_value_view(array)) is not None
 
 
 def _int_values(array: pa.Array) -> np.ndarray:
@@ -589,8 +599,7 @@ def _int_values(array: pa.Array) -> np.ndarray:
 
 
 def _nfc(array: pa.Array) -> pa.Array:
-    data = _value_bytes(array)
-    if not any(lead in data for lead in _COMBINING_LEADS):
+    if not any(_contains(array, lead) for lead in _COMBINING_LEADS):
         return array
     if len(array) >= 64:
         encoded = pc.dictionary_encode(array)
@@ -730,6 +739,7 @@ class _FileReader:
         self.batcher = _Batcher(self.schema, options.batch_rows)
         self.block_size = block_size
         self.transcode = encoding.codec != "utf-8"
+        self.threaded = True  # until a bad row needs its number: then serial (see _recover)
         self.resume = 1  # first record number not yet handed out
         self.sentinel = _MARKER + layout.delimiter * (len(names) - 1) + "\n"
         _quiet_invalid_row_errors()
@@ -754,6 +764,7 @@ class _FileReader:
         self.record = 1  # record number of the next record (pyarrow's numbering)
         self.next_line = self.layout.data_line
         self.pending: deque[_Invalid] = deque()
+        self.pending_number = False
         stream = self._open()
         self.stream = stream
         gate = stream.gate = _Gate(READ_AHEAD_BLOCKS)
@@ -763,7 +774,7 @@ class _FileReader:
             reader = pacsv.open_csv(
                 stream,
                 read_options=pacsv.ReadOptions(
-                    use_threads=False,  # serial parsing gives InvalidRow.number
+                    use_threads=self.threaded,
                     block_size=self.block_size,
                     column_names=self.names,
                 ),
@@ -802,6 +813,9 @@ class _FileReader:
     def _recover(self, exc: pa.ArrowInvalid) -> None:
         """Grow the block or switch to decoding, then raise _Restart; else FormatError."""
         self.resume = max(self.resume, self.record)
+        if self.threaded and self.pending_number:
+            self.threaded = False  # a bad row: read on serially, which numbers it
+            raise _Restart from exc
         message = str(exc)
         where = self.next_line
         if "straddling" in message or "straddles" in message:
@@ -821,6 +835,9 @@ class _FileReader:
     def _invalid_row(self, row: Any) -> str:
         if self.stream.gate is not None:
             self.stream.gate.activity += 1
+        if self.threaded:  # pyarrow numbers rows only when serial: stop this pass (see _recover)
+            self.pending_number = True
+            return "error"
         text = row.text or ""
         marker = text.find(_MARKER)
         if marker >= 0:
@@ -893,7 +910,7 @@ class _FileReader:
         reasons: dict[int, tuple[str, str]] = {}
         newline = self.layout.newline
         for column in columns:
-            if newline in _value_bytes(column):
+            if _contains(column, newline):
                 extra = _int_values(pc.count_substring(column, newline.decode()))
                 heights = (heights if heights is not None else np.ones(count, dtype=np.int64)) + extra
         if pc.min(pc.binary_length(columns[0])).as_py() == 0:
@@ -904,7 +921,7 @@ class _FileReader:
                 dropping = True
         if self.stream.undecodable:
             for j, column in enumerate(columns):
-                if _UNDECODABLE_BYTES in _value_bytes(column):
+                if _contains(column, _UNDECODABLE_BYTES):
                     hits = _int_values(pc.indices_nonzero(pc.match_substring(column, _UNDECODABLE)))
                     for k in hits:
                         reasons.setdefault(

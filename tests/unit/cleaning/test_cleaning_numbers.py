@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
+
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
-from cleaning.numbers import detect_number_locale, parse_numbers
+from cleaning.numbers import _strict, detect_number_locale, parse_numbers, strict_number_mask
 
 
 @pytest.mark.parametrize(
@@ -103,3 +106,23 @@ def test_detect_number_locale() -> None:
     assert detect_number_locale(pa.array(["1.234.567,89", "12,5"])) == "vi"
     assert detect_number_locale(pa.array(["1,234,567.89", "12.5"])) == "en"
     assert detect_number_locale(pa.array(["12", "7"])) == "vi"
+
+
+@pytest.mark.parametrize("locale", ["vi", "en"])
+def test_strict_mask_agrees_with_the_regex(locale: str) -> None:
+    rng = random.Random(5)
+    alphabet = "0123456789.,+-a "
+    cells: list[str | None] = ["", "1", "-1", "+", "1.234", "1,234", "12.345.678,9", "1.2345", ".5", None]
+    for _ in range(20_000):
+        length = rng.randint(0, 12)
+        weights = [8] * 10 + [3, 3, 1, 1, 1, 1]
+        cells.append("".join(rng.choices(alphabet, weights=weights, k=length)))
+        if rng.random() < 0.02:
+            cells.append(None)
+    values = pa.array(cells, pa.string())
+    for array in (values, values.slice(7, 5000)):  # sliced: offsets not starting at 0
+        expected = pc.fill_null(pc.match_substring_regex(array, _strict(locale)), False).to_pylist()
+        got = strict_number_mask(array, locale).tolist()  # type: ignore[arg-type]
+        wrong = [(array[i].as_py(), e) for i, (g, e) in enumerate(zip(got, expected, strict=True)) if g != e]
+        assert not wrong, wrong[:10]
+        assert sum(expected) > 500  # the corpus holds plenty of valid numbers, not only failures

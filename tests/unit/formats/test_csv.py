@@ -449,6 +449,33 @@ def test_batches_hold_every_row_once_in_order_with_exact_lines() -> None:
     assert max(b.table.num_rows for b in batches) == 1000
 
 
+def test_a_late_bad_row_switches_to_serial_parsing_without_losing_or_repeating_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Threaded parsing cannot number a bad row: the pass stops there and a serial pass resumes.
+    rows = [f"{i},Đường số {i},{i}" for i in range(40_000)]
+    rows[30_000] = "30000,bad"  # line 30002
+    rows[35_000] = "35000,too,many,fields"  # line 35002
+    data = ("line,text,value\n" + "\n".join(rows) + "\n").encode()
+    modes: list[bool] = []
+    original = csv_module._FileReader._pass
+
+    def spy(self: csv_module._FileReader):  # type: ignore[no-untyped-def]
+        modes.append(self.threaded)
+        return original(self)
+
+    monkeypatch.setattr(csv_module._FileReader, "_pass", spy)
+    batches, _ = read(data, block_size=16 * 1024, batch_rows=1000)
+    assert modes == [True, False]
+    kept = [i for i in range(40_000) if i not in (30_000, 35_000)]
+    assert [int(r["line"]) for r in rows_of(batches)] == kept
+    assert rejected_of(batches) == [
+        (30_002, "expected 3 fields, found 2", "30000,bad"),
+        (35_002, "expected 3 fields, found 4", "35000,too,many,fields"),
+    ]
+    assert lines_of(batches) == [i + 2 for i in kept]
+
+
 def test_many_breaks_still_give_large_batches() -> None:
     body = []
     for i in range(20_000):
