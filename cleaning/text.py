@@ -73,9 +73,13 @@ _ODD_SPACE_CPS = (0x00A0, 0x1680, *range(0x2000, 0x200C), 0x2028, 0x2029, 0x202F
 
 @functools.lru_cache(maxsize=1)
 def _not_nfc_codepoints() -> frozenset[int]:
-    """Characters that can make a string non-NFC (NFC_QC No/Maybe, or combining class > 0)."""
+    """BMP characters that can make a string non-NFC (NFC_QC No/Maybe, or combining class > 0).
+
+    Only the BMP is scanned (a 1.1M code point loop costs seconds in every new process): all
+    supplementary characters count as candidates, see ``_not_nfc_class``.
+    """
     cps: set[int] = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))  # Hangul V/T jamo
-    for cp in range(0x300, 0x110000):
+    for cp in range(0x300, 0x10000):
         if 0xD800 <= cp <= 0xDFFF:
             continue
         ch = chr(cp)
@@ -91,7 +95,8 @@ def _not_nfc_codepoints() -> frozenset[int]:
 
 @functools.lru_cache(maxsize=1)
 def _not_nfc_class() -> str:
-    """The same characters as an RE2 class."""
+    """The same characters plus every supplementary one as an RE2 class (a superset: cells it
+    picks are normalised, and NFC leaves already-normal text unchanged)."""
     ranges: list[list[int]] = []
     for cp in sorted(_not_nfc_codepoints()):
         if ranges and ranges[-1][1] == cp - 1:
@@ -99,7 +104,7 @@ def _not_nfc_class() -> str:
         else:
             ranges.append([cp, cp])
     body = "".join(f"\\x{{{a:X}}}" if a == b else f"\\x{{{a:X}}}-\\x{{{b:X}}}" for a, b in ranges)
-    return f"[{body}]"
+    return f"[{body}\\x{{10000}}-\\x{{10FFFF}}]"
 
 
 @functools.lru_cache(maxsize=1)

@@ -38,6 +38,14 @@ def test_nfc_trim_and_collapse() -> None:
     assert out.issues == []
 
 
+def test_supplementary_plane_text_is_normalised_too() -> None:
+    decomposed = "\U00011099\U000110ba"  # KAITHI LETTER DDDHA, decomposed (outside the BMP)
+    composed = unicodedata.normalize("NFC", decomposed)
+    assert composed != decomposed
+    values = pa.array([f"chữ {decomposed}", "Bến Thành"] * 3)
+    assert normalize_strings(values).values.to_pylist() == [f"chữ {composed}", "Bến Thành"] * 3
+
+
 def test_without_collapse_keeps_inner_whitespace_but_trims_and_normalises() -> None:
     arr = pa.array(["  Nguyễn   Văn  An ", NFD])
     out = normalize_strings(arr, collapse_whitespace=False)
