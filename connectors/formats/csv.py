@@ -206,12 +206,15 @@ class _Gate:
     ``ahead`` blocks ahead of the batches handed out. When the consumer is waiting inside pyarrow
     and nothing has moved for ``stall`` seconds (pyarrow needs more blocks than expected for its
     next batch, e.g. blocks of rejected rows only), one more read is let through: never a deadlock.
+    Past ``3 x ahead`` blocks such a read waits ``10 x stall``: on a busy machine a slow parse
+    looks like a stall, and memory must stay bounded.
     """
 
     def __init__(self, ahead: int, stall: float = 0.2) -> None:
         self._cond = threading.Condition()
         self._ahead = ahead
         self._stall = stall
+        self._far = 3 * ahead
         self._reads = 0
         self._consumed = 0
         self._waiting = False
@@ -228,7 +231,8 @@ class _Gate:
                     continue
                 self._cond.wait(0.01)
                 waited += 0.01
-                if self._waiting and (self.activity != seen or waited >= self._stall):
+                stall = self._stall if self._reads < self._consumed + self._far else 10 * self._stall
+                if self._waiting and (self.activity != seen or waited >= stall):
                     break  # pyarrow is busy (rejecting rows) or stalled: let one read through
             self._reads += 1
 
