@@ -81,7 +81,7 @@ def citydata_read_clean(path: Path) -> int:
     rows = 0
     for batch in reader_for(path.name).read(raw, spec.format, info):
         cleaner = cleaner or BatchCleaner(spec, info.header_labels or batch.table.column_names)
-        rows += cleaner.clean(batch.table, batch.first_line).good.num_rows
+        rows += cleaner.clean(batch.table, batch.first_line, batch.lines).good.num_rows
     return rows
 
 

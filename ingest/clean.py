@@ -87,19 +87,37 @@ class CleanResult:
 
 
 class _Deduplicator:
-    """Keeps the first row of each primary key across all batches (8 bytes of memory per row)."""
+    """Keeps the first row of each primary key across all batches (8 bytes of memory per key).
+
+    Seen key hashes are kept as sorted runs of doubling sizes (merged like a binary counter), so
+    checking and adding a batch costs O(batch log n): not a re-sort of every key seen so far.
+    """
 
     def __init__(self, columns: list[str]) -> None:
         self.columns = columns
-        self.seen = np.empty(0, dtype=np.uint64)
+        self.runs: list[np.ndarray] = []  # sorted, unique, sizes decreasing
+
+    def _seen(self, hashes: np.ndarray) -> np.ndarray:
+        found = np.zeros(hashes.size, dtype=bool)
+        for run in self.runs:
+            at = np.searchsorted(run, hashes)
+            found |= run[np.minimum(at, run.size - 1)] == hashes
+        return found
+
+    def _add(self, hashes: np.ndarray) -> None:
+        run = np.unique(hashes)
+        while self.runs and self.runs[-1].size <= run.size:
+            run = np.union1d(self.runs.pop(), run)
+        self.runs.append(run)
 
     def split(self, table: pa.Table) -> tuple[pa.Table, pa.Table]:
         if not self.columns or table.num_rows == 0:
             return table, table.slice(0, 0)
         frame = table.select(self.columns).to_pandas()
         hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype=np.uint64)
-        dup = pd.Series(hashes).duplicated().to_numpy() | np.isin(hashes, self.seen)
-        self.seen = np.union1d(self.seen, hashes[~dup])
+        dup = pd.Series(hashes).duplicated().to_numpy() | self._seen(hashes)
+        if (~dup).any():
+            self._add(hashes[~dup])
         mask = pa.array(dup)
         return table.filter(pa.compute.invert(mask)), table.filter(mask)
 
@@ -232,7 +250,7 @@ def clean_pull(
                         [r.raw for r in batch.rejected],
                     )
                     report.rows_rejected += len(batch.rejected)
-                    out = file_cleaner.clean(batch.table, batch.first_line)
+                    out = file_cleaner.clean(batch.table, batch.first_line, batch.lines)
                     good, duplicates = dedupe.split(out.good)
                     outputs.write_data(good)
                     report.rows_clean += good.num_rows

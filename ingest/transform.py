@@ -201,7 +201,12 @@ class BatchCleaner:
         ]
 
     # --- one batch ---------------------------------------------------------------------
-    def clean(self, batch: pa.Table, first_line: int) -> BatchOutput:
+    def clean(self, batch: pa.Table, first_line: int, lines: np.ndarray | None = None) -> BatchOutput:
+        """Clean one batch; row ``i`` is on file line ``lines[i]`` (default ``first_line + i``)."""
+
+        def line_of(row: int) -> int:
+            return int(lines[row]) if lines is not None else first_line + row
+
         raw = batch.rename_columns([p.name for p in self.columns])
         if self.schema is None:
             self._infer_types(raw)
@@ -253,13 +258,13 @@ class BatchCleaner:
             rejected = raw.take(pa.array(bad_rows, pa.int64()))
         else:
             good, rejected = table, raw.slice(0, 0)
-        rejected = rejected.append_column("_line", pa.array([first_line + r for r in bad_rows], pa.int64()))
+        rejected = rejected.append_column("_line", pa.array([line_of(r) for r in bad_rows], pa.int64()))
         rejected = rejected.append_column("_reasons", pa.array(["; ".join(reasons[r]) for r in bad_rows]))
         if self.schema is None:
             self.schema = good.schema
         else:
             good = good.cast(self.schema, safe=False)
-        warnings = [Issue(first_line + w.row, w.column, w.value, w.reason) for w in warnings]
+        warnings = [Issue(line_of(w.row), w.column, w.value, w.reason) for w in warnings]
         return BatchOutput(good, rejected, warnings, pii)
 
     # --- steps -------------------------------------------------------------------------

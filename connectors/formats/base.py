@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
+import numpy as np
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,6 +52,13 @@ class ReadBatch:
     first_line: int  # file line of the batch's first data row (for issue row numbers)
     rejected: list[RejectedRow] = field(default_factory=list)
     sheet: str | None = None
+    lines: np.ndarray | None = None  # the line of every row, when they are not first_line + i
+
+    def line_numbers(self) -> np.ndarray:
+        """The file line of every row of ``table``."""
+        if self.lines is not None:
+            return self.lines
+        return np.arange(self.first_line, self.first_line + self.table.num_rows, dtype=np.int64)
 
 
 @dataclass

@@ -40,17 +40,16 @@ read as a string (typing happens later, in cleaning).
   empty) are skipped.
 * **Line numbers** are physical lines of the file (1-based, as an editor shows them), also with
   quoted values spanning several lines: a record's height is 1 + the line breaks inside its
-  values. A batch holds rows on consecutive lines only (``first_line + i`` is the line of row
-  ``i``): a rejected row, a skipped blank line or a multi-line record ends the batch. To keep
-  batches large on badly broken files, after 1,000 such breaks in one file a break only ends a
-  batch that already holds 1,000 rows; past that point ``first_line + i`` can be off by the lines
-  skipped inside the batch (rejected rows still carry their exact lines). CR-only line endings
-  (classic Mac) are counted as line breaks too.
+  values. When a batch's rows are not on consecutive lines (a rejected row, a skipped blank line
+  or a multi-line record in between), ``ReadBatch.lines`` holds the line of every row; otherwise
+  row ``i`` is on line ``first_line + i``. Either way ``ReadBatch.line_numbers()`` is exact, and
+  batches stay full however broken the file. CR-only line endings (classic Mac) are counted as
+  line breaks too.
 * **Huge records**: pyarrow needs a record to fit in about one block. The block grows (x4, up to
   64 MiB) and the file is re-read from the start, skipping what was already yielded; a record still
   too large (a 100 MB+ cell, or a quote never closed) raises ``FormatError`` naming the line after
   which it starts.
-* **Batches**: ``options.batch_rows`` rows per batch (fewer at breaks and at the end); a batch's
+* **Batches**: ``options.batch_rows`` rows per batch (fewer at the end); a batch's
   table may hold several chunks (one per pyarrow block, zero-copy). Rejected rows ride on the batch
   being built when they are met. With ``prefetch`` (default) the next batch is read on a thread
   while the caller works on the current one.
@@ -105,8 +104,6 @@ MIN_BLOCK = 2**20  # pyarrow block size bounds (automatic choice)
 MAX_AUTO_BLOCK = 4 * 2**20
 READ_AHEAD_BLOCKS = 4  # blocks pyarrow may read ahead of the consumer
 MAX_BLOCK = 64 * 2**20  # blocks grow up to this for huge records, then FormatError
-MAX_EXACT_BREAKS = 1000  # line-number breaks that always end a batch
-MIN_ROWS_AFTER_BREAKS = 1000  # then a break ends a batch only when it holds this many rows
 DELIMITERS = (",", ";", "\t", "|")
 SNIFF_RECORDS = 50
 
@@ -622,28 +619,24 @@ def _row_text(batch: pa.RecordBatch, row: int, delimiter: str) -> str:
 
 
 class _Batcher:
-    """Collects row runs (each on consecutive lines) into ReadBatches of ``batch_rows`` rows."""
+    """Collects row pieces into ReadBatches of ``batch_rows`` rows, with the line of every row.
+
+    A piece is (rows, line of its first row, lines of all its rows or None when consecutive).
+    """
 
     def __init__(self, schema: pa.Schema, batch_rows: int) -> None:
         self.schema = schema
         self.batch_rows = batch_rows
-        self.pieces: list[tuple[pa.RecordBatch, int]] = []  # (rows, line of the first)
+        self.pieces: list[tuple[pa.RecordBatch, int, np.ndarray | None]] = []
         self.rows = 0
-        self.next_line = 0
         self.rejected: list[RejectedRow] = []
         self.emitted = False
-        self.breaks = 0
 
-    def add(self, rows: pa.RecordBatch, line: int) -> Iterator[ReadBatch]:
+    def add(self, rows: pa.RecordBatch, line: int, lines: np.ndarray | None = None) -> Iterator[ReadBatch]:
         if not rows.num_rows:
             return
-        if self.rows and line != self.next_line:
-            self.breaks += 1
-            if self.breaks <= MAX_EXACT_BREAKS or self.rows >= MIN_ROWS_AFTER_BREAKS:
-                yield self.flush(line)
-        self.pieces.append((rows, line))
+        self.pieces.append((rows, line, lines))
         self.rows += rows.num_rows
-        self.next_line = line + rows.num_rows
         while self.rows >= self.batch_rows:
             yield self._take(self.batch_rows)
 
@@ -660,22 +653,38 @@ class _Batcher:
             yield self.flush(line_if_empty)
 
     def _take(self, count: int, line_if_empty: int = 0) -> ReadBatch:
-        first_line = self.pieces[0][1] if self.pieces else line_if_empty
-        taken: list[pa.RecordBatch] = []
+        taken: list[tuple[pa.RecordBatch, int, np.ndarray | None]] = []
         need = count
         while need:
-            rows, line = self.pieces[0]
+            rows, line, lines = self.pieces[0]
             if rows.num_rows <= need:
-                taken.append(rows)
-                self.pieces.pop(0)
+                taken.append(self.pieces.pop(0))
                 need -= rows.num_rows
             else:
-                taken.append(rows.slice(0, need))
-                self.pieces[0] = (rows.slice(need), line + need)
+                head = lines[:need] if lines is not None else None
+                taken.append((rows.slice(0, need), line, head))
+                rest_line = int(lines[need]) if lines is not None else line + need
+                rest = lines[need:] if lines is not None else None
+                self.pieces[0] = (rows.slice(need), rest_line, rest)
                 need = 0
         self.rows -= count
-        table = pa.Table.from_batches(taken, schema=self.schema)
-        batch = ReadBatch(table=table, first_line=first_line, rejected=self.rejected)
+        first_line = taken[0][1] if taken else line_if_empty
+        consecutive, expected = True, first_line
+        for rows, line, lines in taken:
+            if lines is not None or line != expected:
+                consecutive = False
+                break
+            expected = line + rows.num_rows
+        all_lines = None
+        if not consecutive:
+            all_lines = np.concatenate(
+                [
+                    lines if lines is not None else np.arange(line, line + rows.num_rows, dtype=np.int64)
+                    for rows, line, lines in taken
+                ]
+            ).astype(np.int64)
+        table = pa.Table.from_batches([rows for rows, _, _ in taken], schema=self.schema)
+        batch = ReadBatch(table=table, first_line=first_line, rejected=self.rejected, lines=all_lines)
         self.rejected = []
         self.emitted = True
         return batch
@@ -958,9 +967,14 @@ class _FileReader:
         kept = np.flatnonzero(~drop)
         if not kept.size:
             return
-        cuts = np.flatnonzero((np.diff(kept) != 1) | (np.diff(lines[kept]) != 1)) + 1
+        # Pieces of adjacent rows (zero-copy slices), each with the line of every row.
+        cuts = np.flatnonzero(np.diff(kept) != 1) + 1
         for piece in np.split(kept, cuts):
-            yield from self.batcher.add(rows.slice(int(piece[0]), len(piece)), int(lines[piece[0]]))
+            piece_lines = lines[piece]
+            gaps = piece_lines.size > 1 and bool((np.diff(piece_lines) != 1).any())
+            yield from self.batcher.add(
+                rows.slice(int(piece[0]), len(piece)), int(piece_lines[0]), piece_lines if gaps else None
+            )
 
 
 def _prefetched(batches: Iterator[ReadBatch]) -> Iterator[ReadBatch]:

@@ -48,8 +48,8 @@ def rows_of(batches: list[ReadBatch]) -> list[dict[str, str]]:
 
 
 def lines_of(batches: list[ReadBatch]) -> list[int]:
-    """The physical line of every row, as downstream computes it (first_line + i)."""
-    return [b.first_line + i for b in batches for i in range(b.table.num_rows)]
+    """The physical line of every row, as downstream reads it."""
+    return [int(line) for b in batches for line in b.line_numbers()]
 
 
 def rejected_of(batches: list[ReadBatch]) -> list[tuple[int, str, str | None]]:
@@ -476,7 +476,7 @@ def test_a_late_bad_row_switches_to_serial_parsing_without_losing_or_repeating_r
     assert lines_of(batches) == [i + 2 for i in kept]
 
 
-def test_many_breaks_still_give_large_batches() -> None:
+def test_many_breaks_still_give_full_batches_with_exact_lines() -> None:
     body = []
     for i in range(20_000):
         body.append(f"{i},ok")
@@ -484,9 +484,10 @@ def test_many_breaks_still_give_large_batches() -> None:
     batches, _ = read(("a,b\n" + "\n".join(body) + "\n").encode(), batch_rows=1000)
     assert len(rows_of(batches)) == 20_000
     assert len(rejected_of(batches)) == 20_000
-    assert len(batches) < 2000  # not one batch per row
-    exact = lines_of(batches)[:500]
-    assert exact == list(range(2, 1002, 2))  # the first breaks are exact
+    sizes = [b.table.num_rows for b in batches]
+    assert len(sizes) <= 21 and min(sizes[:-1]) >= 990  # breaks do not end batches
+    assert lines_of(batches) == list(range(2, 40_002, 2))  # every line exact
+    assert [r[0] for r in rejected_of(batches)] == list(range(3, 40_003, 2))
 
 
 def test_prefetch_and_serial_give_the_same_batches() -> None:

@@ -137,3 +137,13 @@ def test_reader_number_locale_first_then_spec_locale_for_numbers_typed_as_text()
     assert out.good.column("kinh_phi").to_pylist() == [1234.5, 1234.5]
     assert out.good.column("so_luong").to_pylist() == [12, 1200000]
     assert out.rejected.column("_line").to_pylist() == [4]
+
+
+def test_rows_on_scattered_lines_report_their_own_lines():
+    import numpy as np
+
+    cleaner = BatchCleaner(spec(columns={"so": {"type": "integer"}}), ["so", "ghi_chu"])
+    batch = strings(so=["1", "x", "3", "y"], ghi_chu=["a", "b", "=HYPERLINK(\"http://x\")", "d"])
+    out = cleaner.clean(batch, 2, np.array([2, 7, 9, 40]))
+    assert out.rejected.column("_line").to_pylist() == [7, 40]
+    assert [(w.row, w.column) for w in out.warnings] == [(9, "ghi_chu")]
