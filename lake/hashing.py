@@ -136,7 +136,8 @@ class _ColumnDigest:
 
     def update(self, col: pa.Array) -> None:
         if col.null_count:
-            self.nulls.update(np.asarray(col.is_null().to_numpy(zero_copy_only=False), dtype=np.uint8))
+            flags = np.asarray(col.is_null().to_numpy(zero_copy_only=False), dtype=np.uint8)
+            self.nulls.update(flags.tobytes())
         else:
             self.nulls.update(bytes(len(col)))
         fixed = _fixed(col)
