@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -189,16 +189,30 @@ def build_version(
         if csv_bom:
             csv_sink.write(BOM)
         csv_writer = pacsv.CSVWriter(csv_sink, schema)
+    # The CSV is written by a second thread (pyarrow and hashlib release the GIL), one batch behind.
+    csv_thread = ThreadPoolExecutor(max_workers=1) if csv_writer is not None else None
+    pending: Future[None] | None = None
+
+    def write_csv(batch: pa.RecordBatch) -> None:
+        assert csv_writer is not None
+        csv_writer.write_batch(csv_safe(batch))
+
     try:
         for batch in reader.iter_batches(batch_size=batch_rows):
             batch = pa.RecordBatch.from_arrays(batch.columns, schema=schema)
+            if csv_thread is not None:
+                if pending is not None:
+                    pending.result()
+                pending = csv_thread.submit(write_csv, batch)
             fingerprint.update(batch)
             parts.write(batch)
-            if csv_writer is not None:
-                csv_writer.write_batch(csv_safe(batch))
+        if pending is not None:
+            pending.result()
         if csv_writer is not None and fingerprint.rows == 0:
             csv_writer.write_table(schema.empty_table())  # the header line
     finally:
+        if csv_thread is not None:
+            csv_thread.shutdown(wait=True)
         if csv_writer is not None:
             csv_writer.close()
         if csv_sink is not None:
