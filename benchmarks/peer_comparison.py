@@ -357,7 +357,7 @@ def main() -> None:
             done = peer[0].notes.get("error") or f"{peer[0].notes['rows']:,} rows in the DataStore (as text)"
             lines.append(
                 (
-                    f"(c) peer without the {ragged:,} lines with extra fields",
+                    f"(c) peer without the {ragged:,} ragged lines (extra or missing fields)",
                     f"{c:7.2f} s",
                     f"{done}; (c)/(b) = {c / b:.1f} (target >= {TARGET_PEER_VS_OURS:g}: {verdict})",
                 )
