@@ -46,7 +46,35 @@ SPEC = {
 }
 
 
-def generate(path: Path, rows: int, seed: int = 7) -> None:
+# Defects a real export has; every `defect_every`-th line gets one (the kinds in turn). The clean
+# stage must quarantine or repair them: nothing may be lost silently.
+DEFECTS = ("extra field", "missing fields", "impossible date", "text in a number", "padded upper case",
+           "formula", "duplicate row", "blank line")  # fmt: skip
+
+
+def with_defect(line: str, kind: str) -> str:
+    fields = line.rstrip("\n").split(";")
+    if kind == "extra field":
+        fields.insert(3, "thừa")
+    elif kind == "missing fields":
+        fields = fields[:-2]
+    elif kind == "impossible date":
+        fields[1] = "31/02/2024"
+    elif kind == "text in a number":
+        fields[5] = "không rõ"
+    elif kind == "padded upper case":
+        fields[2] = f"  {fields[2].upper()}  "
+    elif kind == "formula":
+        fields[4] = '=HYPERLINK("http://example.com")'
+    elif kind == "duplicate row":
+        return line + line
+    elif kind == "blank line":
+        return "\n" + line
+    return ";".join(fields) + "\n"
+
+
+def generate(path: Path, rows: int, seed: int = 7, defect_every: int = 0) -> None:
+    """`rows` lines of Vietnamese text; with `defect_every` N, every Nth line has one defect."""
     rng = random.Random(seed)  # noqa: S311 - test data, not secrets
     with path.open("w", encoding="utf-8", newline="") as fh:
         fh.write(HEADER)
@@ -55,11 +83,14 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
             d, m, y = rng.randint(1, 28), rng.randint(1, 12), rng.randint(2019, 2025)
             r = rng.randint
             money = f"{r(1, 999):d}.{r(0, 999):03d}.{r(0, 999):03d},{r(0, 99):02d}"
-            lines.append(
+            line = (
                 f"PA{i:08d};{d:02d}/{m:02d}/{y};{rng.choice(WARDS)};{r(1, 300)} {rng.choice(STREETS)};"
                 f"{rng.choice(TOPICS)} tại khu vực {rng.choice(STREETS)};{rng.randint(1, 50)};{money};"
                 f"{rng.randint(0, 100)},{rng.randint(0, 9)};{rng.choice(['Đã xử lý', 'Đang xử lý', 'Mới'])}\n"
             )
+            if defect_every and i % defect_every == defect_every - 1:
+                line = with_defect(line, DEFECTS[(i // defect_every) % len(DEFECTS)])
+            lines.append(line)
             if len(lines) == 10_000:
                 fh.writelines(lines)
                 lines.clear()

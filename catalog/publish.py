@@ -318,7 +318,11 @@ def publish_to_catalog(
     wanted_marker = extras_of(desired).get(DATASTORE_KEY, "")
     if pub.datastore and host_id and extras_of(existing).get(DATASTORE_KEY) != wanted_marker:
         limit = datastore_rows(manifest, pub)
-        loaded = load_datastore(client, host_id, datastore_fields(manifest), iter_rows(lake, manifest, limit))
+        write_url = settings.ckan.datastore_write_url
+        loaded = load_datastore(
+            client, host_id, datastore_fields(manifest), iter_rows(lake, manifest, limit),
+            write_url=write_url.get_secret_value() if write_url else None,
+        )  # fmt: skip
     elif not pub.datastore and extras_of(existing).get(DATASTORE_KEY):
         for res in existing.get("resources", []):
             if res.get("datastore_active"):

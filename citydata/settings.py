@@ -86,6 +86,9 @@ class CkanSettings(BaseModel):
     sysadmin: str = "citydata_admin"
     sysadmin_password: SecretStr = SecretStr("")
     timeout_s: float = 60.0
+    # PostgreSQL URL of the DataStore's write role (CKAN's `ckan.datastore.write_url`): when set,
+    # DataStore rows are loaded with COPY instead of the action API (see catalog.datastore).
+    datastore_write_url: SecretStr | None = None
 
 
 class LabelStudioSettings(BaseModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from cleaning.text import escape_formulas
-from lake.hashing import TableFingerprint, schema_signature, sha256_file
+from lake.hashing import TableFingerprint, file_digests, schema_signature
+from lake.store import PART_SIZE
 
 BOM = b"\xef\xbb\xbf"
 PARQUET_TYPE = "application/vnd.apache.parquet"
@@ -35,6 +37,7 @@ class BuiltFile:
     size: int = 0
     sha256: str = ""
     rows: int | None = None
+    etag: str = ""  # what S3 reports after an upload in PART_SIZE parts (not in the manifest)
 
     def record(self, key: str) -> dict[str, Any]:
         out: dict[str, Any] = {"key": key, "name": self.name, "kind": self.kind, "size": self.size,
@@ -186,16 +189,30 @@ def build_version(
         if csv_bom:
             csv_sink.write(BOM)
         csv_writer = pacsv.CSVWriter(csv_sink, schema)
+    # The CSV is written by a second thread (pyarrow and hashlib release the GIL), one batch behind.
+    csv_thread = ThreadPoolExecutor(max_workers=1) if csv_writer is not None else None
+    pending: Future[None] | None = None
+
+    def write_csv(batch: pa.RecordBatch) -> None:
+        assert csv_writer is not None
+        csv_writer.write_batch(csv_safe(batch))
+
     try:
         for batch in reader.iter_batches(batch_size=batch_rows):
             batch = pa.RecordBatch.from_arrays(batch.columns, schema=schema)
+            if csv_thread is not None:
+                if pending is not None:
+                    pending.result()
+                pending = csv_thread.submit(write_csv, batch)
             fingerprint.update(batch)
             parts.write(batch)
-            if csv_writer is not None:
-                csv_writer.write_batch(csv_safe(batch))
+        if pending is not None:
+            pending.result()
         if csv_writer is not None and fingerprint.rows == 0:
             csv_writer.write_table(schema.empty_table())  # the header line
     finally:
+        if csv_thread is not None:
+            csv_thread.shutdown(wait=True)
         if csv_writer is not None:
             csv_writer.close()
         if csv_sink is not None:
@@ -212,7 +229,8 @@ def build_version(
     dictionary = workdir / f"{dataset}-dictionary.csv"
     dictionary.write_bytes(dictionary_csv(described, csv_bom))
     built.extras.append(BuiltFile(dictionary.name, dictionary, "dictionary", CSV_TYPE, rows=len(schema)))
-    for f in built.files:
-        f.size = f.path.stat().st_size
-        f.sha256 = sha256_file(f.path)
+    with ThreadPoolExecutor(max_workers=min(4, len(built.files))) as pool:  # hashlib releases the GIL
+        digests = list(pool.map(lambda f: file_digests(f.path, PART_SIZE), built.files))
+    for f, (sha256, etag) in zip(built.files, digests, strict=True):
+        f.size, f.sha256, f.etag = f.path.stat().st_size, sha256, etag
     return built

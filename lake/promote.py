@@ -4,8 +4,9 @@
        version's manifest -> unchanged, nothing written. Otherwise build the files locally and
        compare the table fingerprint: same rows -> unchanged, nothing written.
     2. stage: upload every file under published/_staging/<agency>/<dataset>/<run_id>/
-       (outside the public prefix), copy the quality report beside them
-    3. verify: re-read every staged object (sha256, Parquet row counts, sizes)
+       (outside the public prefix), copy the quality report beside them (a few requests at once)
+    3. verify: every staged object's size and ETag (S3's MD5 of the bytes it received) against
+       the local file's; a differing ETag falls back to reading the object back (sha256, rows)
     4. promote: server-side copy to published/<agency>/<dataset>/v<N>/, check sizes, write
        v<N>/_manifest.json, then _current.json (S3 has no rename: the pointer is the commit)
     5. tidy: delete the staging objects, versions beyond `keep`, stale staging of killed runs
@@ -17,14 +18,17 @@ version (deleting its objects, manifest first) or adopts it when its manifest ma
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow.parquet as pq
 from minio.commonconfig import CopySource
@@ -51,6 +55,9 @@ from lake.published import (
 from lake.store import Lake
 
 Hook = Callable[[str], None]
+T = TypeVar("T")
+R = TypeVar("R")
+UPLOAD_THREADS = 4  # S3 requests in flight at once (uploads, copies, checks)
 
 
 class PublicationError(RuntimeError):
@@ -147,25 +154,40 @@ def _run_time(run_id: str) -> datetime | None:
         return None
 
 
+def _parallel(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """fn over items in a few threads (S3 requests wait on the network); the first error raises."""
+    todo = list(items)
+    if len(todo) <= 1:
+        return [fn(i) for i in todo]
+    with ThreadPoolExecutor(max_workers=min(UPLOAD_THREADS, len(todo))) as pool:
+        return list(pool.map(fn, todo))
+
+
 class _Writer:
-    """Counts what one run writes and deletes."""
+    """Counts what one run writes and deletes (thread-safe)."""
 
     def __init__(self, lake: Lake) -> None:
         self.lake = lake
         self.written = 0
         self.deleted = 0
+        self._lock = threading.Lock()
 
-    def put_file(self, key: str, path: Path, content_type: str) -> None:
-        self.lake.put_file(key, path, content_type)
-        self.written += 1
+    def _count(self) -> None:
+        with self._lock:
+            self.written += 1
+
+    def put_file(self, key: str, path: Path, content_type: str) -> str:
+        etag = self.lake.put_file(key, path, content_type)
+        self._count()
+        return etag
 
     def put_json(self, key: str, value: Any) -> None:
         self.lake.put_json(key, value)
-        self.written += 1
+        self._count()
 
     def copy(self, src: str, dst: str) -> None:
         self.lake.client.copy_object(self.lake.bucket, dst, CopySource(self.lake.bucket, src))
-        self.written += 1
+        self._count()
 
     def delete(self, keys: list[str]) -> None:
         if not keys:
@@ -371,15 +393,22 @@ def _write_version(
 ) -> dict[str, Any]:
     staging = staging_prefix(agency, dataset, run_id)
     final = version_prefix(agency, dataset, version)
-    # 2. stage
-    for f in built.files:
+
+    # 2. stage: the files and the report copies side by side (the biggest files first)
+    def stage_file(f: BuiltFile) -> None:
         writer.put_file(staging + f.name, f.path, f.content_type)
-    report_files: list[tuple[str, int]] = []  # (relative name, size)
-    if report is not None:
-        for key in report.keys:
-            rel = "quality/" + key[len(report.prefix) :]
-            writer.copy(key, staging + rel)
-            report_files.append((rel, lake.client.stat_object(lake.bucket, key).size or 0))
+
+    def stage_report(key: str) -> tuple[str, int]:
+        assert report is not None
+        rel = "quality/" + key[len(report.prefix) :]
+        writer.copy(key, staging + rel)
+        return rel, lake.client.stat_object(lake.bucket, key).size or 0
+
+    jobs: list[Callable[[], Any]] = [functools.partial(stage_file, f)
+                                     for f in sorted(built.files, key=lambda f: -f.size)]  # fmt: skip
+    jobs += [functools.partial(stage_report, key) for key in (report.keys if report else ())]
+    staged = _parallel(lambda job: job(), jobs)
+    report_files: list[tuple[str, int]] = staged[len(built.files) :]  # (relative name, size)
     lap("stage")
     if hooks.after_stage:
         hooks.after_stage(staging)
@@ -388,15 +417,16 @@ def _write_version(
     lap("verify")
     if hooks.after_verify:
         hooks.after_verify(staging)
-    # 4. promote
-    names = [f.name for f in built.files] + [rel for rel, _ in report_files]
-    for name in names:
+    # 4. promote: server-side copies, side by side, each checked by size
+    expected = {f.name: f.size for f in sorted(built.files, key=lambda f: -f.size)} | dict(report_files)
+
+    def promote(name: str) -> None:
         writer.copy(staging + name, final + name)
-    expected = {f.name: f.size for f in built.files} | dict(report_files)
-    for name in names:
         size = lake.client.stat_object(lake.bucket, final + name).size
         if size != expected[name]:
             raise VerificationError(f"{final}{name}: {size} bytes after copy, expected {expected[name]}")
+
+    _parallel(promote, expected)
     lap("promote")
     if hooks.after_copy:
         hooks.after_copy(final)
@@ -411,8 +441,17 @@ def _write_version(
 def _verify_staged(
     lake: Lake, staging: str, files: list[BuiltFile], report_files: list[tuple[str, int]], tmp: Path
 ) -> None:
+    """Every staged file has the size and the ETag computed locally (the MD5 S3 computed over the
+    bytes it received, per part); a file whose ETag differs (e.g. a store that encrypts and so
+    reports no MD5) is read back and compared by sha256 and Parquet row count instead."""
     tmp.mkdir(parents=True, exist_ok=True)
-    for f in files:
+
+    def check(f: BuiltFile) -> None:
+        stat = lake.client.stat_object(lake.bucket, staging + f.name)
+        if stat.size != f.size:
+            raise VerificationError(f"{staging}{f.name}: {stat.size} bytes after upload, wrote {f.size}")
+        if f.etag and str(stat.etag or "").strip('"') == f.etag:
+            return
         path = lake.download(staging + f.name, tmp / f.name)
         digest = sha256_file(path)
         if digest != f.sha256:
@@ -420,10 +459,15 @@ def _verify_staged(
         if f.kind == "parquet" and pq.read_metadata(path).num_rows != f.rows:
             raise VerificationError(f"{staging}{f.name}: row count differs after upload")
         path.unlink()
-    for rel, size in report_files:
+
+    def check_report(item: tuple[str, int]) -> None:
+        rel, size = item
         got = lake.client.stat_object(lake.bucket, staging + rel).size
         if got != size:
             raise VerificationError(f"{staging}{rel}: {got} bytes, expected {size}")
+
+    _parallel(check, files)
+    _parallel(check_report, report_files)
 
 
 def _manifest(

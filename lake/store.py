@@ -14,6 +14,10 @@ from minio.error import S3Error
 from citydata.clients import s3_client
 from citydata.settings import Settings
 
+# Multipart part size of file uploads: files up to this size go in one PUT; larger ones in parts
+# of this size, three at a time (the ETag of an upload depends on it: see lake.hashing.file_digests).
+PART_SIZE = 16 * 2**20
+
 
 class Lake:
     def __init__(self, settings: Settings, client: Minio | None = None) -> None:
@@ -24,9 +28,12 @@ class Lake:
     def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         self.client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type=content_type)
 
-    def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> None:
-        # fput_object streams in multipart chunks: memory stays flat for large files.
-        self.client.fput_object(self.bucket, key, str(path), content_type=content_type)
+    def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> str:
+        """Upload a file (streamed in PART_SIZE parts: memory stays flat); returns its ETag."""
+        result = self.client.fput_object(
+            self.bucket, key, str(path), content_type=content_type, part_size=PART_SIZE
+        )
+        return str(result.etag or "").strip('"')
 
     def put_json(self, key: str, value: Any) -> None:
         body = json.dumps(value, ensure_ascii=False, indent=2, default=str).encode()

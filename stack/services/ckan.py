@@ -42,6 +42,8 @@ DATASTORE_DB, DATASTORE_WRITE_ROLE, DATASTORE_READ_ROLE = (
     "ckan_datastore_ro",
 )
 XLOADER_DB = "ckan_xloader"
+DATASTORE_WRITE_PASSWORD = "CITYDATA_STACK__CKAN_DATASTORE_WRITE_PASSWORD"  # noqa: S105 - env key
+DATASTORE_WRITE_URL = "CITYDATA_CKAN__DATASTORE_WRITE_URL"  # for citydata's own COPY loads
 SITE_ID = "citydata"  # CKAN's id in the Solr index and in Redis queue names
 REDIS_DB = 1  # CKAN's cache and job queue get a Redis database of their own
 
@@ -131,7 +133,7 @@ class CkanService(Service):
         env = self.ctx.env_file
         passwords = {
             MAIN_ROLE: env.ensure_secret("CITYDATA_STACK__CKAN_DB_PASSWORD"),
-            DATASTORE_WRITE_ROLE: env.ensure_secret("CITYDATA_STACK__CKAN_DATASTORE_WRITE_PASSWORD"),
+            DATASTORE_WRITE_ROLE: env.ensure_secret(DATASTORE_WRITE_PASSWORD),
             DATASTORE_READ_ROLE: env.ensure_secret("CITYDATA_STACK__CKAN_DATASTORE_READ_PASSWORD"),
         }
         admin_password = env.ensure_secret("CITYDATA_CKAN__SYSADMIN_PASSWORD")
@@ -360,7 +362,14 @@ class CkanService(Service):
         return http_ok(f"{self.url}/api/3/action/status_show")
 
     def bootstrap(self) -> None:
-        """The clients' token works against the running server; replaced if it does not."""
+        """The clients' token works against the running server; replaced if it does not. The
+        clients also get the DataStore write URL (citydata loads DataStore rows with COPY)."""
+        db, password = self.settings.postgres, self.ctx.env_file.read().get(DATASTORE_WRITE_PASSWORD, "")
+        if password:
+            quoted = urllib.parse.quote(password, safe="")
+            url = f"postgresql://{DATASTORE_WRITE_ROLE}:{quoted}@{db.host}:{db.port}/{DATASTORE_DB}"
+            if self.ctx.env_file.read().get(DATASTORE_WRITE_URL) != url:
+                self.ctx.env_file.update({DATASTORE_WRITE_URL: url})
         key, label = CLIENT_TOKEN
         token = self.ctx.env_file.read().get(key, "")
         if token and self._api_accepts(token):

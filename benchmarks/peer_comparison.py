@@ -1,0 +1,394 @@
+"""Benchmark: citydata against the floor (bare pyarrow) and the peer (ckanext-xloader), one table.
+
+    .venv/bin/python -m benchmarks.peer_comparison [--rows 1000000] [--repeat 3] [--xloader-repeat 1]
+                                                   [--tasks 10000] [--big-gb 2] [--quick] [--keep]
+
+Needs the local stack (`citydata stack up`). On one generated CSV (Vietnamese text, `;`-separated,
+`dd/mm/yyyy` dates, `1.234.567,89` amounts, one defect every 200 lines: extra/missing fields,
+impossible dates, text in numbers, padded upper case, formulas, duplicate rows, blank lines):
+
+(a) floor     `pyarrow.csv.read_csv` (bad rows skipped) + `pyarrow.parquet.write_table` (zstd), local
+(b) citydata  the functions the Dagster assets call, against the stack: pull (raw to S3) -> clean
+              -> validate (12 expectations, Data Docs) -> publish_to_lake (Parquet, CSV, dictionary;
+              staged, verified, promoted) -> publish_to_catalog (CKAN entry, DataStore preview with
+              its data dictionary). A new dataset each repeat; one small untimed warm-up first (a
+              long-running Dagster code server has its imports done).
+(c) peer      ckanext-xloader in the same CKAN, as a CKAN user does it: create a CSV resource with
+              the file uploaded; XLoader's job (the stack's `ckan jobs worker`) loads every row into
+              the DataStore; timed from resource_create until `xloader_status` says complete.
+
+Also: (b) re-run on the unchanged source; Label Studio push + pull of --tasks tasks (runs
+benchmarks.labeling_speed); peak RSS of read + clean on a --big-gb file (benchmarks.ingest_
+throughput's big-file child). Prints medians, the ratios (b)/(a) (target <= 4) and (c)/(b)
+(target >= 10). Timings on a shared 2-core machine are noisy: compare ratios from one run.
+Everything created is removed at the end unless --keep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from benchmarks.ingest_throughput import generate
+from benchmarks.publish_speed import cleanup
+from catalog.client import CatalogClient
+from catalog.publish import publish_to_catalog, publish_to_lake
+from citydata.clients import ckan_client
+from citydata.settings import Settings, load_settings
+from citydata.spec.model import DatasetSpec
+from ingest.clean import clean_pull
+from ingest.pull import pull
+from lake.store import Lake
+
+TARGET_VS_FLOOR = 4.0
+TARGET_PEER_VS_OURS = 10.0
+DEFECT_EVERY = 200
+STATUSES = ["Đã xử lý", "Đang xử lý", "Mới"]
+# 12 expectations: 10 from the schema hints (type, not null, unique, between, in set), 2 explicit.
+SCHEMA: dict[str, Any] = {
+    "primary_key": ["ma_phan_anh"],
+    "columns": {
+        "ma_phan_anh": {"type": "string", "nullable": False, "label": "Mã phản ánh"},
+        "ngay_tiep_nhan": {"type": "date", "label": "Ngày tiếp nhận"},
+        "so_luot": {"type": "integer", "min": 0, "max": 1000, "label": "Số lượt"},
+        "kinh_phi_dong": {"type": "number", "label": "Kinh phí (đồng)"},
+        "ty_le": {"type": "number"},
+        "trang_thai": {"values": STATUSES},
+    },
+}
+QUALITY: dict[str, Any] = {
+    "expectations": [
+        {"type": "expect_column_values_to_match_regex",
+         "args": {"column": "ma_phan_anh", "regex": r"^PA\d{8}$"}},
+        {"type": "expect_column_values_to_be_between",
+         "args": {"column": "ty_le", "min_value": 0, "max_value": 100}, "severity": "warn"},
+    ]
+}  # fmt: skip
+
+
+def bench_spec(agency: str, dataset: str, path: Path) -> DatasetSpec:
+    return DatasetSpec.model_validate(
+        {
+            "id": dataset,
+            "agency": {"id": agency, "title": {"vi": "Đơn vị đo hiệu năng"}},
+            "title": {"vi": f"Phản ánh hiện trường (đo hiệu năng {dataset})"},
+            "description": {"vi": "Dữ liệu sinh ngẫu nhiên cho benchmark so sánh với XLoader."},
+            "dublin_core": {"creator": "citydata", "publisher": "citydata", "date": "2025-01-01"},
+            "synthetic": True,
+            "source": {"type": "local_file", "path": str(path)},
+            "format": {"delimiter": ";"},
+            "cleaning": {"pii": "keep"},
+            "schema": SCHEMA,
+            "quality": QUALITY,
+        }
+    )
+
+
+# --- (a) the floor ------------------------------------------------------------------------------
+def floor(path: Path, out: Path) -> int:
+    table = pacsv.read_csv(
+        path, parse_options=pacsv.ParseOptions(delimiter=";", invalid_row_handler=lambda _row: "skip")
+    )
+    pq.write_table(table, out, compression="zstd")
+    return table.num_rows
+
+
+# --- (b) citydata -----------------------------------------------------------------------------
+@dataclass
+class Run:
+    seconds: float
+    stages: dict[str, float] = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def citydata_run(spec: DatasetSpec, settings: Settings, lake: Lake) -> Run:
+    """The stages in the order the assets run them (raw, clean, quality check, published, catalog)."""
+    from quality.validate import validate_clean
+
+    stages: dict[str, float] = {}
+    notes: dict[str, Any] = {}
+    started = clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        stages[name] = now - clock
+        clock = now
+
+    pulled = pull(spec, settings, lake)
+    lap("pull")
+    assert pulled.pull_id, f"{spec.id}: nothing pulled"
+    cleaned = clean_pull(spec, settings, lake, pulled.pull_id)
+    lap("clean")
+    if not cleaned.skipped:
+        quality = validate_clean(spec, settings, lake, pulled.pull_id)
+        notes.update(expectations=len(quality.expectations), promotable=quality.promotable,
+                     failed=[o.label for o in quality.failures])  # fmt: skip
+    lap("validate")
+    published, _ = publish_to_lake(spec, settings, lake, pull_id=pulled.pull_id)
+    lap("lake")
+    entry = publish_to_catalog(spec, settings, lake, CatalogClient(settings))
+    lap("catalog")
+    notes.update(rows=cleaned.rows, rejected=cleaned.rejected,
+                 unchanged=published.unchanged and entry.unchanged, lake_timings=published.timings,
+                 datastore_rows=entry.datastore_rows, ckan_writes=len(entry.writes),
+                 version=published.version)  # fmt: skip
+    return Run(time.perf_counter() - started, stages, notes)
+
+
+# --- (c) the peer -------------------------------------------------------------------------------
+def xloader_run(settings: Settings, org: str, dataset: str, path: Path, timeout_s: float = 3600) -> Run:
+    """Upload the CSV as a resource (XLoader submits itself on create) and wait for its job.
+
+    A job that ends in error is a Run too (notes["error"]): XLoader stops at the first bad line.
+    """
+    admin = ckan_client(settings)
+    pkg = admin.action.package_create(
+        name=dataset, title=f"XLoader benchmark {dataset}", owner_org=org, notes="XLoader benchmark",
+    )  # fmt: skip
+    started = time.perf_counter()
+    with path.open("rb") as fh:
+        res = admin.action.resource_create(package_id=pkg["id"], name=path.name, format="CSV", upload=fh)
+    uploaded = time.perf_counter() - started
+    status: dict[str, Any] = {}
+    while time.perf_counter() - started < timeout_s:
+        try:
+            status = admin.action.xloader_status(resource_id=res["id"])
+        except Exception:  # noqa: BLE001 - no task yet
+            status = {}
+        if status.get("status") in ("complete", "error"):
+            break
+        time.sleep(0.5)
+    seconds = time.perf_counter() - started
+    stages = {"upload": uploaded, "job": seconds - uploaded}
+    if status.get("status") != "complete":
+        error = status.get("error") or {}
+        message = error.get("message") if isinstance(error, dict) else str(error)
+        return Run(seconds, stages, {"rows": 0, "error": f"{status.get('status')}: {message}"})
+    total = admin.action.datastore_search(resource_id=res["id"], limit=0)["total"]
+    return Run(seconds, stages, {"rows": total})
+
+
+def without_ragged_lines(path: Path, out: Path, fields: int = 9) -> int:
+    """A copy of the CSV without the lines that have more or fewer fields than the header: XLoader's
+    COPY fails on them, and its fallback (row-by-row inserts) fails the job on this stack (see the
+    README); returns how many were dropped."""
+    dropped = 0
+    with path.open(encoding="utf-8") as src, out.open("w", encoding="utf-8", newline="") as dst:
+        for line in src:
+            if line.strip() and line.count(";") != fields - 1:
+                dropped += 1
+                continue
+            dst.write(line)
+    return dropped
+
+
+def xloader_ready(settings: Settings) -> str:
+    """XLoader must be a loaded plugin and its worker running; returns a short description."""
+    admin = ckan_client(settings)
+    plugins = admin.action.status_show().get("extensions", [])
+    if "xloader" not in plugins:
+        raise RuntimeError(f"ckanext-xloader is not enabled in CKAN (plugins: {plugins})")
+    workers = subprocess.run(["pgrep", "-af", "jobs worker"], capture_output=True, text=True).stdout
+    mine = [w for w in workers.splitlines() if str(settings.stack_dir) in w]
+    if not mine:
+        raise RuntimeError("no `ckan jobs worker` of this stack is running: XLoader jobs would never run")
+    return f"xloader enabled, {len(mine)} jobs worker(s)"
+
+
+# --- the other figures --------------------------------------------------------------------------
+def labeling(tasks: int) -> dict[str, float]:
+    """benchmarks.labeling_speed in a child process; its push and pull seconds."""
+    out = subprocess.run([sys.executable, "-m", "benchmarks.labeling_speed", "--tasks", str(tasks)],
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    figures = {}
+    for name, pattern in {
+        "push": r"^push\s+\d+ tasks:\s+([\d.]+) s",
+        "pull": r"^pull .*?:\s+([\d.]+) s",
+    }.items():
+        match = re.search(pattern, out, re.MULTILINE)
+        figures[name] = float(match.group(1)) if match else float("nan")
+    return figures
+
+
+def peak_memory(path: Path, gigabytes: float, workdir: Path) -> tuple[float, int, float]:
+    """Peak RSS (MB) of read + clean on a file of `gigabytes` (copies of `path`), rows, seconds."""
+    big = workdir / "big.csv"
+    body = path.read_bytes()
+    copies = max(1, round(gigabytes * 2**30 / len(body)))
+    with big.open("wb") as out:
+        out.write(body)
+        rows_only = body.split(b"\n", 1)[1]
+        for _ in range(copies - 1):
+            out.write(rows_only)
+    started = time.perf_counter()
+    child = subprocess.run([sys.executable, "-m", "benchmarks.ingest_throughput", "--child", str(big)],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    big.unlink()
+    rows, peak = child.stdout.split()
+    return float(peak), int(rows), time.perf_counter() - started
+
+
+# --- output -------------------------------------------------------------------------------------
+def median(runs: list[Run]) -> float:
+    return statistics.median(r.seconds for r in runs)
+
+
+def stage_medians(runs: list[Run]) -> str:
+    names = list(runs[0].stages)
+    return ", ".join(f"{n} {statistics.median(r.stages[n] for r in runs):.2f}" for n in names)
+
+
+def machine() -> str:
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"load average {load}")  # fmt: skip
+
+
+def timed(fn: Callable[[], int], repeat: int) -> list[Run]:
+    runs = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        rows = fn()
+        runs.append(Run(time.perf_counter() - started, notes={"rows": rows}))
+    return runs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of (a) and (b); medians are shown")
+    parser.add_argument("--xloader-repeat", type=int, default=1, help="0 skips the peer")
+    parser.add_argument("--tasks", type=int, default=10_000, help="Label Studio tasks; 0 skips")
+    parser.add_argument("--big-gb", type=float, default=2.0, help="peak-memory file size; 0 skips")
+    parser.add_argument("--quick", action="store_true", help="100,000 rows, 2,000 tasks, 0.2 GB")
+    parser.add_argument("--keep", action="store_true", help="keep what was created")
+    args = parser.parse_args()
+    if args.quick:
+        args.rows, args.tasks, args.big_gb = 100_000, min(args.tasks, 2_000), min(args.big_gb, 0.2)
+    settings = load_settings()
+    (settings.stack_dir / "tmp").mkdir(parents=True, exist_ok=True)
+    lake = Lake(settings)
+    uid = uuid.uuid4().hex[:8]
+    agency = f"bench-peer-{uid}"
+    datasets: list[str] = []
+    peer_datasets: list[str] = []
+    lines: list[tuple[str, str, str]] = []
+    try:
+        with tempfile.TemporaryDirectory(
+            prefix="citydata-bench-peer-", dir=settings.stack_dir / "tmp"
+        ) as tmp:
+            work = Path(tmp)
+            path = work / "phan-anh.csv"
+            generate(path, args.rows, defect_every=DEFECT_EVERY)
+            size_mb = path.stat().st_size / 2**20
+            peer_note = xloader_ready(settings) if args.xloader_repeat else "skipped"
+            print(f"file: {args.rows:,} rows, {size_mb:.0f} MB, defect every {DEFECT_EVERY} lines; "
+                  f"{peer_note}", flush=True)  # fmt: skip
+
+            # warm-up: imports, GX context, connections (a running code server has them)
+            small = work / "warm.csv"
+            generate(small, 2_000, defect_every=DEFECT_EVERY)
+            datasets.append(f"{agency}-warm")
+            citydata_run(bench_spec(agency, datasets[-1], small), settings, lake)
+
+            floor_runs = timed(lambda: floor(path, work / "floor.parquet"), args.repeat)
+            print(f"(a) {median(floor_runs):.2f} s", flush=True)
+            ours: list[Run] = []
+            for i in range(args.repeat):
+                datasets.append(f"{agency}-b{i}")
+                ours.append(citydata_run(bench_spec(agency, datasets[-1], path), settings, lake))
+                print(f"(b) run {i + 1}: {ours[-1].seconds:.2f} s "
+                      + ", ".join(f"{k} {v:.2f}" for k, v in ours[-1].stages.items())
+                      + f"; lake {ours[-1].notes['lake_timings']}", flush=True)  # fmt: skip
+            rerun = citydata_run(bench_spec(agency, datasets[-1], path), settings, lake)
+            peer: list[Run] = []
+            peer_as_is: Run | None = None
+            if args.xloader_repeat:
+                peer_datasets.append(f"{agency}-xloader-as-is")
+                peer_as_is = xloader_run(settings, agency, peer_datasets[-1], path)
+                print(f"(c) same file: {peer_as_is.seconds:.2f} s {peer_as_is.notes}", flush=True)
+                loadable = work / "phan-anh-loadable.csv"
+                ragged = without_ragged_lines(path, loadable)
+            for i in range(args.xloader_repeat):
+                peer_datasets.append(f"{agency}-xloader-{i}")
+                peer.append(xloader_run(settings, agency, peer_datasets[-1], loadable))
+                print(
+                    f"(c) run {i + 1}: {peer[-1].seconds:.2f} s {peer[-1].stages} {peer[-1].notes}",
+                    flush=True,
+                )
+            labels = labeling(args.tasks) if args.tasks else {}
+            memory = peak_memory(path, args.big_gb, work) if args.big_gb else None
+
+        a, b = median(floor_runs), median(ours)
+        first = ours[0].notes
+        lines.append(("(a) floor: pyarrow read_csv + Parquet zstd (local)", f"{a:7.2f} s",
+                      f"{floor_runs[0].notes['rows']:,} rows; 1.00"))  # fmt: skip
+        verdict = "met" if b / a <= TARGET_VS_FLOOR else "MISSED"
+        lines.append(("(b) citydata: pull, clean, validate, lake, CKAN", f"{b:7.2f} s",
+                      f"{first['rows']:,} rows ({first['rejected']:,} quarantined), "
+                      f"{first.get('expectations', '?')} expectations, DataStore preview "
+                      f"{first['datastore_rows']:,} rows; (b)/(a) = {b / a:.2f} "
+                      f"(target <= {TARGET_VS_FLOOR:g}: {verdict})"))  # fmt: skip
+        lines.append(("      stages (median)", "", stage_medians(ours)))
+        if peer_as_is is not None:
+            outcome = peer_as_is.notes.get("error") or f"{peer_as_is.notes['rows']:,} rows loaded"
+            lines.append(("(c) peer on the same file", f"{peer_as_is.seconds:7.2f} s", outcome[:100]))
+        if peer:
+            c = median(peer)
+            verdict = "met" if c / b >= TARGET_PEER_VS_OURS else "MISSED"
+            done = peer[0].notes.get("error") or f"{peer[0].notes['rows']:,} rows in the DataStore (as text)"
+            lines.append(
+                (
+                    f"(c) peer without the {ragged:,} ragged lines (extra or missing fields)",
+                    f"{c:7.2f} s",
+                    f"{done}; (c)/(b) = {c / b:.1f} (target >= {TARGET_PEER_VS_OURS:g}: {verdict})",
+                )
+            )
+            lines.append(("      stages (median)", "", stage_medians(peer)))
+        lines.append(("(b) again, source unchanged", f"{rerun.seconds:7.2f} s",
+                      f"unchanged={rerun.notes['unchanged']}, {rerun.notes['ckan_writes']} CKAN writes; "
+                      + stage_medians([rerun])))  # fmt: skip
+        if labels:
+            lines.append((f"Label Studio push {args.tasks:,} tasks", f"{labels['push']:7.2f} s", ""))
+            lines.append((f"Label Studio pull {args.tasks:,} tasks", f"{labels['pull']:7.2f} s", ""))
+        if memory:
+            peak, rows, secs = memory
+            lines.append((f"peak RSS, read + clean of {args.big_gb:g} GB", f"{peak:7.0f} MB",
+                          f"{rows:,} clean rows in {secs:.0f} s (target < 1024 MB)"))  # fmt: skip
+        print(f"\nmachine: {machine()}; repeats: {args.repeat} (xloader {args.xloader_repeat})")
+        print(f"file: {args.rows:,} rows, {size_mb:.0f} MB CSV, 9 columns, Vietnamese text, "
+              f"1 defect per {DEFECT_EVERY} lines")  # fmt: skip
+        width = max(len(n) for n, _, _ in lines)
+        for name, value, note in lines:
+            print(f"{name:<{width}}  {value:>10}  {note}")
+    finally:
+        if not args.keep:
+            admin = ckan_client(settings)
+            for name in peer_datasets:
+                try:
+                    admin.action.dataset_purge(id=name)
+                except Exception:  # noqa: BLE001, S110 - best effort
+                    pass
+            cleanup(settings, agency, datasets)
+
+
+if __name__ == "__main__":
+    main()
