@@ -143,7 +143,7 @@ def test_rows_on_scattered_lines_report_their_own_lines():
     import numpy as np
 
     cleaner = BatchCleaner(spec(columns={"so": {"type": "integer"}}), ["so", "ghi_chu"])
-    batch = strings(so=["1", "x", "3", "y"], ghi_chu=["a", "b", "=HYPERLINK(\"http://x\")", "d"])
+    batch = strings(so=["1", "x", "3", "y"], ghi_chu=["a", "b", '=HYPERLINK("http://x")', "d"])
     out = cleaner.clean(batch, 2, np.array([2, 7, 9, 40]))
     assert out.rejected.column("_line").to_pylist() == [7, 40]
     assert [(w.row, w.column) for w in out.warnings] == [(9, "ghi_chu")]
