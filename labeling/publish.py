@@ -85,8 +85,10 @@ def publish(spec: DatasetSpec, result: PullResult, settings: Settings | None = N
         source = ckan.action.package_show(id=spec.id)
     except ckanapi.NotFound:
         return dict(pkg)  # the source is not in the catalog (yet): the extras/notes name it
-    try:  # CKAN answers 500 to creating a relationship that exists: create it once
-        ckan.action.package_relationships_list(id=pkg["id"], id2=source["id"], rel="derives_from")
-    except ckanapi.NotFound:
+    try:
         ckan.action.package_relationship_create(subject=pkg["id"], object=source["id"], type="derives_from")
+    except ckanapi.CKANAPIError:
+        # CKAN 2.12: the package_patch above marks the relationship deleted; re-creating it is saved
+        # but answers 500 (DetachedInstanceError while rendering). NotFound here if it is really missing.
+        ckan.action.package_relationships_list(id=pkg["id"], id2=source["id"], rel="derives_from")
     return dict(pkg)
