@@ -1,16 +1,22 @@
 """Benchmark: push 10,000 text tasks to Label Studio, push again (no-op), pull via snapshot.
 
-    .venv/bin/python benchmarks/labeling_speed.py [--tasks 10000] [--keep]
+    .venv/bin/python -m benchmarks.labeling_speed [--tasks 10000] [--keep]
 
 Writes a synthetic clean pull into the lake under a throwaway agency/dataset, times `push` (target:
-<= 15 s for 10,000 tasks), a second push (must create nothing), 200 annotations, and `pull`; then
-deletes the Label Studio project it created.
+<= 15 s for 10,000 tasks), a second push (must create nothing), a push after one task was deleted
+in Label Studio (lists every task; reports the deletion, creates nothing), 200 annotations, and
+`pull`; then deletes the Label Studio projects it created.
+
+Baseline, measured in the same run: Label Studio alone importing the same 10,000 tasks with the same
+predictions (bodies built beforehand, sequential batches of the push's size, nothing else): the
+floor `push` can reach. `push / bare import` is the ratio to watch on a noisy machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import json
 import random
 import time
 import uuid
@@ -22,7 +28,7 @@ from citydata.settings import load_settings
 from citydata.spec.model import DatasetSpec
 from labeling.client import LabelStudio
 from labeling.pull import pull
-from labeling.push import push
+from labeling.push import BATCH, push
 from lake.layout import state_key, zone_prefix
 from lake.store import Lake
 
@@ -67,13 +73,27 @@ def main() -> None:
     lake.put_json(state_key(spec.id), {"last_pull": pull_id})
     project = None
     try:
+        bare = bare_import(ls, spec, texts)
+        print(f"bare Label Studio import of {args.tasks} tasks with predictions: {bare:6.2f} s (baseline)")
         t = time.perf_counter()
         first = push(spec, settings, lake, ls)
         project = first.project_id
-        print(f"push  {first.created:>6} tasks: {time.perf_counter() - t:6.2f} s (with predictions)")
+        took = time.perf_counter() - t
+        print(
+            f"push  {first.created:>6} tasks: {took:6.2f} s ({first.predictions} predictions); "
+            f"push / bare import = {took / bare:.2f}"
+        )
         t = time.perf_counter()
         second = push(spec, settings, lake, ls)
         print(f"push again, created {second.created}: {time.perf_counter() - t:6.2f} s")
+        victim = next(iter(ls.iter_tasks(project, page_size=1)))
+        ls.sdk.tasks.delete(id=victim["id"])
+        t = time.perf_counter()
+        third = push(spec, settings, lake, ls)
+        print(
+            f"push after a deletion (full task listing), created {third.created}, reported deleted "
+            f"{len(third.deleted_in_label_studio)}: {time.perf_counter() - t:6.2f} s"
+        )
         ids = [task["id"] for _, task in zip(range(200), ls.iter_tasks(project), strict=False)]
         for tid in ids:
             ls.sdk.annotations.create(
@@ -97,6 +117,47 @@ def main() -> None:
             + list(lake.keys(f"state/{spec.id}/"))
         ):
             lake.client.remove_object(lake.bucket, key)
+
+
+def bare_import(ls: LabelStudio, spec: DatasetSpec, texts: list[str]) -> float:
+    """Seconds Label Studio alone takes to import these tasks, as push sends them, into a new project."""
+    from labeling.spec import parse_labeling
+    from labeling.templates import get_template
+
+    lab = parse_labeling(spec)
+    assert lab is not None
+    template = get_template(lab.task_type)
+    config = template.render(lab)
+    tasks = [
+        {
+            "data": {
+                "noi_dung": text,
+                "task_key": f"bare/{i}",
+                "row_id": str(i),
+                "pull_id": "bare",
+                "dataset": "bare",
+            },
+            "predictions": [
+                {"model_version": "keywords", "score": 0.5, "result": template.to_result(LABELS[0], lab)}
+            ],
+        }
+        for i, text in enumerate(texts)
+    ]
+    bodies = [
+        json.dumps(tasks[i : i + BATCH], ensure_ascii=False).encode() for i in range(0, len(tasks), BATCH)
+    ]
+    project = ls.sdk.projects.create(title=f"bench-bare-{spec.id}", label_config=config).id
+    assert project is not None
+    try:
+        t = time.perf_counter()
+        for body in bodies:  # plain HTTP, so the same script also measures older clients
+            headers = {"Content-Type": "application/json"}
+            ls.http.post(
+                f"{ls.url}/api/projects/{project}/import", data=body, headers=headers
+            ).raise_for_status()
+        return time.perf_counter() - t
+    finally:
+        ls.sdk.projects.delete(id=project)
 
 
 if __name__ == "__main__":

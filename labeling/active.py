@@ -86,7 +86,7 @@ def next_batch(
             )
         refreshed = len(payload)
 
-    in_project = {str((t.get("data") or {}).get("row_id")) for t in ls.iter_tasks(project)}
+    in_project = {str((t.get("data") or {}).get("row_id")) for t in ls.iter_tasks(project, include="id,data")}
     candidates = df[~df["_row_id"].isin(in_project)].reset_index(drop=True)
     proba = model.predict_proba(candidates[lab.main_column].astype(str).tolist())
     chosen = candidates.iloc[least_confident(proba, size or lab.sample_size)]

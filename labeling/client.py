@@ -7,6 +7,7 @@ and 5xx answers with exponential backoff, then raises `LabelStudioUnavailable` n
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -79,16 +80,19 @@ class LabelStudio:
         return self.call(f"{method} {path}", go)
 
     # --- raw hot paths -----------------------------------------------------------------
-    def iter_tasks(self, project: int, page_size: int = 5000) -> Iterator[dict[str, Any]]:
-        """Every task of a project (data, id, counts), page by page."""
+    def iter_tasks(
+        self, project: int, page_size: int = 5000, *, include: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every task of a project, page by page: data, id and counts; or only the fields named in
+        `include` (e.g. "id,data"), which spares Label Studio its per-task annotations and, with
+        storage URLs left unresolved, is about ten times faster on large projects."""
+        params: dict[str, Any] = {"project": project, "page_size": page_size, "fields": "task_only"}
+        if include:
+            params.update(include=include, resolve_uri="false")
         page = 1
         while True:
             try:
-                body = self._request(
-                    "GET",
-                    "/api/tasks/",
-                    params={"project": project, "page": page, "page_size": page_size, "fields": "task_only"},
-                )
+                body = self._request("GET", "/api/tasks/", params={**params, "page": page})
             except requests.HTTPError as exc:
                 if exc.response is not None and exc.response.status_code == 404:
                     return  # past the last page
@@ -99,11 +103,16 @@ class LabelStudio:
                 return
             page += 1
 
-    def import_tasks(self, project: int, tasks: list[dict[str, Any]]) -> list[int]:
-        body = self._request(
-            "POST", f"/api/projects/{project}/import", params={"return_task_ids": "true"}, json=tasks
+    def import_tasks(self, project: int, tasks: list[dict[str, Any]] | bytes) -> int:
+        """Import one batch (a list, or its JSON already encoded); returns Label Studio's task count."""
+        body = tasks if isinstance(tasks, bytes) else json.dumps(tasks, ensure_ascii=False).encode()
+        answer = self._request(
+            "POST",
+            f"/api/projects/{project}/import",
+            data=body,
+            headers={"Content-Type": "application/json"},
         )
-        return list(body.get("task_ids") or [])
+        return int((answer or {}).get("task_count") or 0)
 
     def project_counts(self, project: int) -> dict[str, Any]:
         return dict(self._request("GET", f"/api/projects/{project}/"))

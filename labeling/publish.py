@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from catalog.mapping import SYNTHETIC_TAGS
 from citydata.clients import ckan_client
 from citydata.settings import Settings, load_settings
 from citydata.spec.model import DatasetSpec
@@ -43,8 +44,11 @@ def publish(spec: DatasetSpec, result: PullResult, settings: Settings | None = N
         "ties": result.ties,
         **{k: agreement[k] for k in ("cohen_kappa", "fleiss_kappa", "span_overlap") if k in agreement},
     }
+    warning = (
+        "> **Dữ liệu giả lập (synthetic data):** nhãn trên dữ liệu tổng hợp.\n\n" if spec.synthetic else ""
+    )
     notes = (
-        f"Nhãn do người gán nhãn tạo cho bộ dữ liệu «{spec.title.vi}» ({spec.id}). "
+        warning + f"Nhãn do người gán nhãn tạo cho bộ dữ liệu «{spec.title.vi}» ({spec.id}). "
         f"Labels collected in Label Studio for dataset {spec.id}.\n\n"
         + "\n".join(f"- {k}: {_fmt(v)}" for k, v in figures.items())
         + f"\n\nLake: s3://{settings.s3.lake_bucket}/{result.prefix}"
@@ -60,7 +64,10 @@ def publish(spec: DatasetSpec, result: PullResult, settings: Settings | None = N
         "notes": notes,
         "owner_org": org["id"],
         "license_id": spec.license,
-        "tags": [{"name": "labels"}, {"name": "label-studio"}],
+        # Labels of synthetic items are marked synthetic like their source.
+        "tags": [
+            {"name": t} for t in ("labels", "label-studio", *(SYNTHETIC_TAGS if spec.synthetic else ()))
+        ],
         "extras": extras,
     }
     try:
@@ -76,7 +83,12 @@ def publish(spec: DatasetSpec, result: PullResult, settings: Settings | None = N
         pkg = action(**kwargs)
     try:
         source = ckan.action.package_show(id=spec.id)
+    except ckanapi.NotFound:
+        return dict(pkg)  # the source is not in the catalog (yet): the extras/notes name it
+    try:
         ckan.action.package_relationship_create(subject=pkg["id"], object=source["id"], type="derives_from")
-    except (ckanapi.NotFound, ckanapi.ValidationError):
-        pass  # the source is not in the catalog (yet): the extras/notes name it
+    except ckanapi.CKANAPIError:
+        # CKAN 2.12: the package_patch above marks the relationship deleted; re-creating it is saved
+        # but answers 500 (DetachedInstanceError while rendering). NotFound here if it is really missing.
+        ckan.action.package_relationships_list(id=pkg["id"], id2=source["id"], rel="derives_from")
     return dict(pkg)

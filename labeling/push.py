@@ -5,7 +5,8 @@ One project per dataset, titled `citydata:<dataset-id>`; its id is kept in the l
 `task_key` = `<dataset>/<pull_id>/<row_id>`, plus `row_id` and `pull_id`. Before importing, the
 project's existing task keys are listed: re-runs never duplicate, and a key pushed before but
 gone from Label Studio is reported as deleted there, never silently re-created. Tasks are
-imported in batches, with optional baseline predictions (scores) inline.
+imported in batches, with optional baseline predictions (scores) inline; one batch is in flight while
+the next is built. The listing for that check asks only for each task's id and data.
 
 Images (`image_bbox`): task data holds `s3://<labeling bucket>/<key>`; the project gets an S3
 import storage on the platform's S3 (presigned URLs valid for a working day; no `s3_endpoint`, so
@@ -14,8 +15,11 @@ the server's `S3_ENDPOINT` applies), which resolves those URLs. Never base64.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import json
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -141,6 +145,28 @@ def predictions_for(
         result = template.to_result(lab.labels[k], lab)
         preds.append({"model_version": version, "score": float(row[k]), "result": result} if result else None)
     return proba, preds
+
+
+def column_predictions(values: list[Any], lab: LabelingSpec) -> list[Any]:
+    """Baseline kind `column`: each row's ready-made pre-annotation, through the template's `from_value`
+    (or, without one, the value as a label for `to_result`) with the template's score."""
+    template = get_template(lab.task_type)
+    out: list[Any] = []
+    for value in values:
+        if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
+            out.append(None)
+            continue
+        if hasattr(template, "from_value"):
+            made = template.from_value(value, lab)
+        else:
+            result = template.to_result(str(value), lab)
+            made = (result, 1.0) if result else None
+        out.append(
+            {"model_version": lab.baseline.model_version, "score": made[1], "result": made[0]}
+            if made
+            else None
+        )
+    return out
 
 
 def find_project(ls: LabelStudio, lake: Lake, spec: DatasetSpec) -> int | None:
@@ -276,7 +302,7 @@ def push(
         existing_keys = set(pushed_before)
         existing_rows = {k.rsplit("/", 1)[-1] for k in pushed_before}
     else:
-        for task in ls.iter_tasks(project):
+        for task in ls.iter_tasks(project, page_size=10_000, include="id,data"):
             data = task.get("data") or {}
             if data.get("task_key"):
                 existing_keys.add(str(data["task_key"]))
@@ -290,29 +316,60 @@ def push(
     preds: list[Any] = [None] * len(new_rows)
     if model is not None and len(new_rows):
         _, preds = predictions_for(model[0], model[1], new_rows[lab.main_column].astype(str).tolist(), lab)
-
-    tasks = []
-    records = new_rows.to_dict("records")
-    for rec, pred in zip(records, preds, strict=True):
-        if lab.task_type == "image_bbox":
-            data = template.task_data(rec, lab, settings.s3.labeling_bucket)
-        else:
-            data = template.task_data(rec, lab)
-        key = f"{spec.id}/{pull_id}/{rec['_row_id']}"
-        data.update(task_key=key, row_id=str(rec["_row_id"]), pull_id=pull_id, dataset=spec.id)
-        new_task: dict[str, Any] = {"data": data}
-        if pred:
-            new_task["predictions"] = [pred]
-            result.predictions += 1
-        tasks.append(new_task)
+    elif lab.baseline.kind == "column" and lab.baseline.column and len(new_rows):
+        preds = column_predictions(new_rows[lab.baseline.column].tolist(), lab)
 
     keys = pushed_before | existing_keys
+    # Only the columns a task shows (templates read `lab.columns`), not whole rows.
+    shown = [c for c in dict.fromkeys([*lab.columns, "_row_id"]) if c in new_rows.columns]
+    records = new_rows[shown].to_dict("records")
+    bucket = settings.s3.labeling_bucket
+
+    def build(first: int) -> tuple[bytes, list[str], int]:
+        """One batch as encoded JSON, its task keys and how many tasks carry a prediction."""
+        tasks, batch_keys, with_prediction = [], [], 0
+        for rec, pred in zip(
+            records[first : first + batch_size], preds[first : first + batch_size], strict=True
+        ):
+            data = template.task_data(rec, lab, bucket) if image else template.task_data(rec, lab)
+            row_id = str(rec["_row_id"])
+            key = f"{spec.id}/{pull_id}/{row_id}"
+            data.update(task_key=key, row_id=row_id, pull_id=pull_id, dataset=spec.id)
+            task: dict[str, Any] = {"data": data}
+            if pred:
+                task["predictions"] = [pred]
+                with_prediction += 1
+            tasks.append(task)
+            batch_keys.append(key)
+        return json.dumps(tasks, ensure_ascii=False).encode(), batch_keys, with_prediction
+
+    def finish(sent: tuple[Future[int], list[str], int]) -> None:
+        future, batch_keys, with_prediction = sent
+        future.result()  # raises LabelStudioUnavailable after the client's retries
+        result.created += len(batch_keys)
+        result.predictions += with_prediction
+        keys.update(batch_keys)
+
+    image = lab.task_type == "image_bbox"
+    in_flight: tuple[Future[int], list[str], int] | None = None
     try:
-        for i in range(0, len(tasks), batch_size):
-            batch = tasks[i : i + batch_size]
-            ls.import_tasks(project, batch)
-            result.created += len(batch)
-            keys |= {t["data"]["task_key"] for t in batch}
+        # One import in flight at a time: Label Studio does the heavy part of each batch (its task
+        # counters), so the next batch is built and encoded here meanwhile; never two imports at once.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ls-import") as sender:
+            try:
+                for first in range(0, len(records), batch_size):
+                    body, batch_keys, with_prediction = build(first)
+                    if in_flight is not None:
+                        finish(in_flight)
+                        in_flight = None
+                    in_flight = (sender.submit(ls.import_tasks, project, body), batch_keys, with_prediction)
+                if in_flight is not None:
+                    finish(in_flight)
+                    in_flight = None
+            finally:
+                if in_flight is not None:  # a batch already sent when building the next failed
+                    with contextlib.suppress(Exception):
+                        finish(in_flight)
     finally:
         lake.put_json(
             labeling_state_key(spec),

@@ -10,6 +10,7 @@
       overlap: 2                          # annotators per task
       instructions: "Chọn một lĩnh vực cho mỗi phản ánh."
       baseline: {kind: keywords, keywords: {giao_thong: [ngập, kẹt xe], moi_truong: [rác]}}
+                                          # or {kind: column, column: vung_goi_y}: ready-made predictions
 
 `validate_labeling_section(spec)` renders the template's label config, parses the XML and
 checks every referenced column against `schema.columns` (when the spec declares columns).
@@ -45,11 +46,21 @@ class Sampling(_Strict):
 
 
 class Baseline(_Strict):
-    """Pre-annotations: keyword rules, or multinomial naive Bayes trained on collected labels."""
+    """Pre-annotations: keyword rules, multinomial naive Bayes trained on collected labels, or a
+    column that already holds them (e.g. boxes from an upstream OCR/layout step), read by the
+    template's `from_value`."""
 
-    kind: Literal["none", "keywords", "naive_bayes"] = "none"
+    kind: Literal["none", "keywords", "naive_bayes", "column"] = "none"
     keywords: dict[str, list[str]] = Field(default_factory=dict)  # label -> words (case-insensitive)
     min_labels: int = Field(10, ge=1)  # naive_bayes: train only once this many consensus labels exist
+    column: str | None = None  # kind `column`: the column holding each row's pre-annotation
+    model_version: str = "column"  # kind `column`: shown in Label Studio beside each prediction
+
+    @model_validator(mode="after")
+    def _column_for_column_kind(self) -> Baseline:
+        if self.kind == "column" and not self.column:
+            raise ValueError("baseline.kind 'column' needs baseline.column")
+        return self
 
 
 class LabelingSpec(_Strict):
@@ -119,6 +130,8 @@ def validate_labeling_section(spec: DatasetSpec) -> list[str]:
         referenced.append(lab.id_column)
     if lab.sampling.column:
         referenced.append(lab.sampling.column)
+    if lab.baseline.column:
+        referenced.append(lab.baseline.column)
     if declared:
         missing = [c for c in referenced if c not in declared]
         if missing:

@@ -63,6 +63,12 @@ PREREQUISITES: tuple[Prerequisite, ...] = (
     Prerequisite(
         "libmagic", ("libmagic1",), _path("/usr/lib/x86_64-linux-gnu/libmagic.so.1"), "CKAN uploads"
     ),
+    Prerequisite(
+        "DejaVu fonts",
+        ("fonts-dejavu-core",),
+        _path("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"),
+        "the sample scanned forms (Vietnamese diacritics)",
+    ),
 )
 
 

@@ -4,7 +4,9 @@ A template module defines `TASK_TYPE`, `render(lab) -> str` (the Label Studio XM
 `check(lab) -> list[str]` (extra problems), `task_data(row, lab) -> dict` (the task's data from
 one row), `extract(result) -> value` (an annotation's result list to a tidy value: a label string,
 or a JSON list of spans/boxes) and `to_result(label, lab) -> list[dict]` (a label as a result list,
-for predictions; empty when the template cannot pre-annotate). Adding a task type means adding
+for predictions; empty when the template cannot pre-annotate). Optional: `from_value(value, lab) ->
+(result, score) | None`, a ready-made pre-annotation held in a column (baseline kind `column`);
+without it the value is taken as a label for `to_result`. Adding a task type means adding
 one module here: modules are discovered by name.
 """
 

@@ -40,3 +40,28 @@ def extract(result: list[dict[str, Any]]) -> str | None:
 
 def to_result(label: str, lab: Any) -> list[dict[str, Any]]:
     return []
+
+
+def from_value(value: Any, lab: Any) -> tuple[list[dict[str, Any]], float] | None:
+    """A column's ready-made boxes as a prediction: a JSON list of {x, y, width, height, label[, score]}
+    in percent of the image (Label Studio's unit). Score: the lowest box score (1.0 when absent)."""
+    boxes = json.loads(value) if isinstance(value, str) else value
+    if not boxes:
+        return None
+    result, scores = [], []
+    for box in boxes:
+        if box["label"] not in lab.labels:
+            raise ValueError(f"pre-annotation label {box['label']!r} is not in labeling.labels")
+        score = float(box.get("score", 1.0))
+        scores.append(score)
+        geometry = {k: float(box[k]) for k in ("x", "y", "width", "height")}
+        result.append(
+            {
+                "from_name": FROM_NAME,
+                "to_name": TO_NAME,
+                "type": "rectanglelabels",
+                "score": score,
+                "value": {**geometry, "rotation": 0, "rectanglelabels": [box["label"]]},
+            }
+        )
+    return result, min(scores)

@@ -2,7 +2,10 @@
 
 They stand in for agency systems, with real public data (see `samples/`): an agency web server
 on loopback serving a `;` CSV and a JSON file, an agency database (PostgreSQL, its own database
-and read-only role), and an XLSX uploaded to the S3 drop zone.
+and read-only role), and an XLSX uploaded to the S3 drop zone. Scanned paper forms (synthetic,
+`samples/forms.py`) arrive the way a scanning station delivers them: the PNGs uploaded to the
+platform's labeling bucket under the dataset's prefix, and a JSON manifest (one row per scan,
+naming its key) on the agency web server.
 """
 
 from __future__ import annotations
@@ -20,12 +23,15 @@ import pyarrow as pa
 from citydata.clients import s3_client
 from samples.admin_units import hcmc_wards, legacy_units_merged_into_hcmc, provinces
 from samples.feedback import feedback
+from samples.forms import form_scans
 from stack.process import ProcessSpec
 from stack.service import Service, http_ok
 from stack.services.postgres import PostgresService
 
 DATABASE, ROLE, TABLE = "agency_samples", "agency_samples_ro", "don_vi_hanh_chinh_cu"
 DROP_KEY = "so-noi-vu/tinh-thanh/tinh-thanh-2025.xlsx"
+FORMS_PREFIX = "so-khcn/phieu-phan-anh-giay/scans/"  # `<agency>/<dataset>/`: the project's S3 storage prefix
+FORMS_MANIFEST, FORMS_COUNT = "phieu-phan-anh-giay.json", 24
 DB_URL_KEY = "CITYDATA_SAMPLES_DB_URL"  # read by the sample spec as `env:CITYDATA_SAMPLES_DB_URL`
 
 
@@ -87,6 +93,7 @@ class SamplesService(Service):
     def bootstrap(self) -> None:
         self._database()
         self._drop_zone()
+        self._form_scans()
 
     def _database(self) -> None:
         pg = PostgresService(self.ctx)
@@ -116,6 +123,22 @@ class SamplesService(Service):
             return
         body = _xlsx(provinces())
         client.put_object(bucket, DROP_KEY, io.BytesIO(body), len(body))
+
+    def _form_scans(self) -> None:
+        """Scans into the labeling bucket first, then the manifest naming them (never a missing image)."""
+        client = s3_client(self.settings)
+        bucket = self.settings.s3.labeling_bucket
+        manifest = self.www / FORMS_MANIFEST
+        present = sum(1 for _ in client.list_objects(bucket, prefix=FORMS_PREFIX))
+        if manifest.exists() and present >= FORMS_COUNT:
+            return
+        scans = form_scans(FORMS_PREFIX, FORMS_COUNT)
+        for scan in scans:
+            client.put_object(
+                bucket, scan.row["anh"], io.BytesIO(scan.png), len(scan.png), content_type="image/png"
+            )
+        body = json.dumps({"data": [scan.row for scan in scans]}, ensure_ascii=False, indent=1)
+        manifest.write_text(body, encoding="utf-8")
 
 
 def _xlsx(table: pa.Table) -> bytes:
