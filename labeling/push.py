@@ -139,9 +139,12 @@ def predictions_for(
 ) -> tuple[np.ndarray, list[Any]]:
     template = get_template(lab.task_type)
     proba = model.predict_proba(texts)
-    preds = []
+    preds: list[Any] = []
     for row in proba:
         k = int(np.argmax(row))
+        if len(row) > 1 and row[k] <= np.partition(row, -2)[-2] + 1e-12:
+            preds.append(None)  # a tie at the top (no keyword matched): no evidence to pre-select
+            continue
         result = template.to_result(lab.labels[k], lab)
         preds.append({"model_version": version, "score": float(row[k]), "result": result} if result else None)
     return proba, preds

@@ -106,3 +106,13 @@ def test_least_confident_picks_the_most_uncertain_rows_first():
     proba = np.array([[0.9, 0.1], [0.5, 0.5], [0.6, 0.4], [0.99, 0.01]])
     assert least_confident(proba, 2).tolist() == [1, 2]
     assert least_confident(np.empty((0, 2)), 3).tolist() == []
+
+
+def test_no_prediction_without_evidence():
+    from labeling.push import predictions_for
+
+    lab = LabelingSpec.model_validate(BASE)
+    kw = KeywordModel({"giao_thong": ["ngập"]}, ["giao_thong", "moi_truong"])
+    _, preds = predictions_for(kw, "keywords", ["Đường ngập nặng", "Chuyện khác hẳn"], lab)
+    assert preds[0] is not None and preds[0]["score"] > 0.5
+    assert preds[1] is None  # nothing matched: a tie, not the first label at 1/k
