@@ -86,6 +86,11 @@ class CkanSettings(BaseModel):
     sysadmin: str = "citydata_admin"
     sysadmin_password: SecretStr = SecretStr("")
     timeout_s: float = 60.0
+    # Transient failures (no answer, 5xx, 429) are retried with exponential backoff:
+    # waits of backoff_s, 2*backoff_s, ... (each at most backoff_max_s), then CatalogUnavailable.
+    retries: int = Field(3, ge=0, le=20)
+    backoff_s: float = Field(0.5, ge=0)
+    backoff_max_s: float = Field(8.0, ge=0)
 
 
 class LabelStudioSettings(BaseModel):
