@@ -8,17 +8,27 @@
     3. verify: re-read every staged object (sha256, Parquet row counts, sizes)
     4. promote: server-side copy to published/<agency>/<dataset>/v<N>/, check sizes, write
        v<N>/_manifest.json, then _current.json (S3 has no rename: the pointer is the commit)
-    5. tidy: delete the staging objects, versions beyond `keep`, stale staging of killed runs
+    5. tidy: delete the staging objects, versions beyond `keep`, staging of abandoned runs
 
 A run killed anywhere before step 4's pointer write leaves `_current.json` as it was: readers
 keep reading the previous version. The next run reuses the version number of a half-written
 version (deleting its objects, manifest first) or adopts it when its manifest matches.
+
+A run id names its writer: `<UTC time>-<host>-<pid>-<process start>`. Staging left by a run is
+deleted by the next publication of the dataset (even an unchanged one) once that run is
+abandoned: its process is gone (same host), it failed in this process, or it is older than
+`stale_staging_after` (runs of other hosts, whose processes cannot be checked).
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import re
 import shutil
+import socket
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -136,8 +146,32 @@ def quality_digest(summary: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: summary.get(k) for k in keep if k in summary}
 
 
+_RUN_ID = re.compile(r"^[0-9]{8}T[0-9]{12}Z-(?P<host>[0-9a-f]{8})-(?P<pid>[0-9]+)-(?P<start>[0-9]+)$")
+_LIVE_RUNS: set[str] = set()  # run ids publishing in this process right now
+_LIVE_LOCK = threading.Lock()
+
+
+def _host_id() -> str:
+    """This machine (and boot): processes of another host or an earlier boot cannot be checked."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        boot = ""
+    return hashlib.sha256(f"{socket.gethostname()}/{boot}".encode()).hexdigest()[:8]
+
+
+def _start_ticks(pid: int) -> str | None:
+    """When a process started (clock ticks since boot), or None when there is no such process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
 def new_run_id() -> str:
-    return new_pull_id()
+    pid = os.getpid()
+    return f"{new_pull_id()}-{_host_id()}-{pid}-{_start_ticks(pid) or 0}"
 
 
 def _run_time(run_id: str) -> datetime | None:
@@ -145,6 +179,21 @@ def _run_time(run_id: str) -> datetime | None:
         return datetime.strptime(run_id[:22], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
     except ValueError:
         return None
+
+
+def run_abandoned(run_id: str, now: datetime, stale_after: timedelta) -> bool:
+    """True when no process is writing the staging of `run_id` any more."""
+    when = _run_time(run_id)
+    if when is None or now - when >= stale_after:
+        return True
+    match = _RUN_ID.match(run_id)
+    if match is None or match["host"] != _host_id() or not Path("/proc/self/stat").exists():
+        return False  # not ours to judge before it is stale
+    pid = int(match["pid"])
+    if pid == os.getpid() and match["start"] == _start_ticks(pid):
+        with _LIVE_LOCK:
+            return run_id not in _LIVE_RUNS  # a run of this process that failed
+    return _start_ticks(pid) != match["start"]  # the process is gone (or its pid was reused)
 
 
 class _Writer:
@@ -199,16 +248,41 @@ def publish_version(
     scratch_dir: Path | None = None,
     stale_staging_after: timedelta = timedelta(hours=1),
 ) -> LakePublication:
-    started = time.monotonic()
     run_id = run_id or new_run_id()
-    hooks = hooks or PublishHooks()
+    with _LIVE_LOCK:
+        _LIVE_RUNS.add(run_id)
+    try:
+        return _publish_version(lake, agency, dataset, source, options, report, run_id,
+                                hooks or PublishHooks(), scratch_dir, stale_staging_after)  # fmt: skip
+    finally:
+        with _LIVE_LOCK:
+            _LIVE_RUNS.discard(run_id)
+
+
+def _publish_version(
+    lake: Lake,
+    agency: str,
+    dataset: str,
+    source: SourceData,
+    options: VersionOptions,
+    report: ReportSource | None,
+    run_id: str,
+    hooks: PublishHooks,
+    scratch_dir: Path | None,
+    stale_staging_after: timedelta,
+) -> LakePublication:
+    started = time.monotonic()
     pointer = read_pointer(lake, agency, dataset)
     current = lake.get_json(pointer.entry().manifest) if pointer and pointer.entry() else None  # type: ignore[union-attr]
     wanted_build = build_hash(options, source.columns)
 
     def unchanged(reason: str) -> LakePublication:
         assert pointer is not None and current is not None
+        # A run killed after its commit (before its tidy) leaves staging that only this can remove.
+        sweeper = _Writer(lake)
+        _sweep_staging(lake, sweeper, agency, dataset, run_id, stale_staging_after)
         return LakePublication(agency, dataset, pointer.current, True, reason, current, pointer,
+                               objects_deleted=sweeper.deleted,
                                seconds=round(time.monotonic() - started, 3))  # fmt: skip
 
     if current is not None and current.get("build_hash") == wanted_build:
@@ -485,10 +559,16 @@ def _tidy(
     for version in listed_versions(lake, agency, dataset):
         if version not in kept:
             writer.delete_prefix(version_prefix(agency, dataset, version))
+    _sweep_staging(lake, writer, agency, dataset, run_id, stale_after)
+
+
+def _sweep_staging(
+    lake: Lake, writer: _Writer, agency: str, dataset: str, run_id: str, stale_after: timedelta
+) -> None:
+    """Delete the staging of other runs of this dataset that are abandoned (see run_abandoned)."""
     root = staging_root(agency, dataset)
     now = datetime.now(UTC)
     runs = {key[len(root) :].split("/", 1)[0] for key in lake.keys(root)}
     for other in sorted(runs - {run_id}):
-        when = _run_time(other)
-        if other and (when is None or now - when >= stale_after):
+        if other and run_abandoned(other, now, stale_after):
             writer.delete_prefix(f"{root}{other}/", manifest_first=False)
