@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
+import urllib3
 from minio.commonconfig import CopySource
 from minio.deleteobjects import DeleteObject
 
@@ -65,6 +66,10 @@ Hook = Callable[[str], None]
 
 class PublicationError(RuntimeError):
     """A version could not be published; the previous version is untouched."""
+
+
+class LakeUnavailable(PublicationError):
+    """S3 stopped answering during a publication; readers keep the last committed version."""
 
 
 class VerificationError(PublicationError):
@@ -254,6 +259,11 @@ def publish_version(
     try:
         return _publish_version(lake, agency, dataset, source, options, report, run_id,
                                 hooks or PublishHooks(), scratch_dir, stale_staging_after)  # fmt: skip
+    except urllib3.exceptions.HTTPError as exc:  # no answer after the SDK's own retries
+        raise LakeUnavailable(
+            f"S3 at {lake.settings.s3.url} unavailable while publishing {agency}/{dataset} "
+            f"({type(exc).__name__}); readers keep the last committed version, the next run completes it"
+        ) from exc
     finally:
         with _LIVE_LOCK:
             _LIVE_RUNS.discard(run_id)

@@ -111,6 +111,8 @@ class World:
         self.datasets.append(dataset)
         return DatasetSpec.model_validate(data)
 
+    rows = staticmethod(rows)
+
     @staticmethod
     def write(path: Path, lines: list[str]) -> None:
         path.write_bytes(("\n".join([HEADER, *lines]) + "\n").encode())
