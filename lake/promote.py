@@ -22,11 +22,7 @@ abandoned: its process is gone (same host), it failed in this process, or it is 
 
 from __future__ import annotations
 
-import hashlib
-import os
-import re
 import shutil
-import socket
 import tempfile
 import threading
 import time
@@ -41,6 +37,7 @@ import urllib3
 from minio.commonconfig import CopySource
 from minio.deleteobjects import DeleteObject
 
+from citydata.processes import gone, is_this_process, process_tag
 from lake.exports import BuiltFile, BuiltVersion, build_version
 from lake.hashing import sha256_file, value_hash
 from lake.layout import new_pull_id
@@ -151,32 +148,12 @@ def quality_digest(summary: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: summary.get(k) for k in keep if k in summary}
 
 
-_RUN_ID = re.compile(r"^[0-9]{8}T[0-9]{12}Z-(?P<host>[0-9a-f]{8})-(?P<pid>[0-9]+)-(?P<start>[0-9]+)$")
 _LIVE_RUNS: set[str] = set()  # run ids publishing in this process right now
 _LIVE_LOCK = threading.Lock()
 
 
-def _host_id() -> str:
-    """This machine (and boot): processes of another host or an earlier boot cannot be checked."""
-    try:
-        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    except OSError:
-        boot = ""
-    return hashlib.sha256(f"{socket.gethostname()}/{boot}".encode()).hexdigest()[:8]
-
-
-def _start_ticks(pid: int) -> str | None:
-    """When a process started (clock ticks since boot), or None when there is no such process."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[1].split()[19]
-
-
 def new_run_id() -> str:
-    pid = os.getpid()
-    return f"{new_pull_id()}-{_host_id()}-{pid}-{_start_ticks(pid) or 0}"
+    return f"{new_pull_id()}-{process_tag()}"
 
 
 def _run_time(run_id: str) -> datetime | None:
@@ -191,14 +168,10 @@ def run_abandoned(run_id: str, now: datetime, stale_after: timedelta) -> bool:
     when = _run_time(run_id)
     if when is None or now - when >= stale_after:
         return True
-    match = _RUN_ID.match(run_id)
-    if match is None or match["host"] != _host_id() or not Path("/proc/self/stat").exists():
-        return False  # not ours to judge before it is stale
-    pid = int(match["pid"])
-    if pid == os.getpid() and match["start"] == _start_ticks(pid):
+    if is_this_process(run_id):
         with _LIVE_LOCK:
             return run_id not in _LIVE_RUNS  # a run of this process that failed
-    return _start_ticks(pid) != match["start"]  # the process is gone (or its pid was reused)
+    return bool(gone(run_id))  # None (another host): wait until it is stale
 
 
 class _Writer:

@@ -18,6 +18,7 @@ import yaml
 from minio.deleteobjects import DeleteObject
 
 from catalog.client import CatalogClient
+from catalog.mapping import HASH_KEY, ROLE, extras_of
 from citydata.clients import ckan_client
 from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
@@ -38,6 +39,26 @@ def rows(n: int, seed: int = 0) -> list[str]:
         f"{i % 28 + 1:02d}/{i % 12 + 1:02d}/2024"
         for i in range(n)
     ]
+
+
+def catalog_view(client: CatalogClient, name: str) -> dict[str, Any]:
+    """What a reader of the catalog sees of one dataset, without ids, names and times: state,
+    visibility, resources (role, format, name, views, DataStore rows), and whether it is final."""
+    pkg = client.call("package_show", id=name)
+    resources = []
+    for res in pkg["resources"]:
+        views = client.call("resource_view_list", id=res["id"])
+        datastore = None
+        if res.get("datastore_active"):
+            datastore = client.call("datastore_search", resource_id=res["id"], limit=0)["total"]
+        resources.append((res[ROLE], res["format"], res["name"].replace(name, "<id>"),
+                          sorted(v["view_type"] for v in views), datastore))  # fmt: skip
+    return {
+        "state": pkg["state"],
+        "private": pkg["private"],
+        "resources": sorted(resources),
+        "final": extras_of(pkg).get(HASH_KEY) not in (None, "", "pending"),
+    }
 
 
 class Outage:
@@ -112,6 +133,9 @@ class World:
         return DatasetSpec.model_validate(data)
 
     rows = staticmethod(rows)
+
+    def catalog_view(self, name: str) -> dict[str, Any]:
+        return catalog_view(self.client, name)
 
     @staticmethod
     def write(path: Path, lines: list[str]) -> None:

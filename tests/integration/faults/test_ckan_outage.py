@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from catalog.client import CatalogClient, CatalogUnavailable
-from catalog.mapping import HASH_KEY, ROLE, extras_of
 from catalog.publish import publish
 from lake.published import read_pointer
 
@@ -35,25 +34,6 @@ class StopsCkanAfter(CatalogClient):
             self.outage.stop("ckan")
             self.stopped_at = time.monotonic()
         return result
-
-
-def _entry(client: CatalogClient, name: str) -> dict[str, Any]:
-    """What a reader of the catalog sees, without ids, names and times."""
-    pkg = client.call("package_show", id=name)
-    resources = []
-    for res in pkg["resources"]:
-        views = client.call("resource_view_list", id=res["id"])
-        datastore = None
-        if res.get("datastore_active"):
-            datastore = client.call("datastore_search", resource_id=res["id"], limit=0)["total"]
-        resources.append((res[ROLE], res["format"], res["name"].replace(name, "<id>"),
-                          sorted(v["view_type"] for v in views), datastore))  # fmt: skip
-    return {
-        "state": pkg["state"],
-        "private": pkg["private"],
-        "resources": sorted(resources),
-        "hashed": extras_of(pkg).get(HASH_KEY) not in (None, "", "pending"),
-    }
 
 
 def test_ckan_stopped_mid_publish_retries_fails_cleanly_then_publishes_once(world, outage):
@@ -85,7 +65,7 @@ def test_ckan_stopped_mid_publish_retries_fails_cleanly_then_publishes_once(worl
     assert again.catalog.datastore_rows == ROWS
     found = world.client.call("package_search", fq=f"organization:{world.agency}", include_private=True)
     assert sorted(p["name"] for p in found["results"]) == sorted([spec.id, twin.id])  # one dataset each
-    assert _entry(world.client, spec.id) == _entry(world.client, twin.id)
+    assert world.catalog_view(spec.id) == world.catalog_view(twin.id)
 
     third = publish(spec, world.settings, world.lake, CatalogClient(world.settings))
     assert third.unchanged and third.catalog.writes == []

@@ -221,13 +221,14 @@ def test_staging_of_a_run_is_abandoned_once_its_writer_is_gone():
     import sys
     from datetime import UTC, datetime, timedelta
 
+    from citydata.processes import host_id, start_ticks
     from lake import promote
 
     now, hour = datetime.now(UTC), timedelta(hours=1)
     child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
-    ticks = promote._start_ticks(child.pid)
+    ticks = start_ticks(child.pid)
     stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
-    other_process = f"{stamp}-{promote._host_id()}-{child.pid}-{ticks}"
+    other_process = f"{stamp}-{host_id()}-{child.pid}-{ticks}"
     assert not promote.run_abandoned(other_process, now, hour)  # alive: still writing
     child.communicate(b"")
     assert promote.run_abandoned(other_process, now, hour)  # killed or finished: abandoned
