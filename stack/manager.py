@@ -209,9 +209,17 @@ class Stack:
                     report(service.name, f"stopped {m.spec.name}")
         return stopped
 
-    def start(self, name: str, report: Reporter = _quiet) -> None:
-        """Start one service whose requirements run already; returns once it is healthy."""
-        self._start(self.get(name), report)
+    def start(self, name: str, report: Reporter = _quiet, ports_free_within_s: float = 30.0) -> None:
+        """Start one service whose requirements run already; returns once it is healthy.
+
+        Right after a stop, a port may stay taken for a moment (a socket being closed, or an
+        outgoing connection that got it as its ephemeral port): wait for the ports first.
+        """
+        service = self.get(name)
+        if not any(m.pid() for m in service.managed()):
+            wait_until(lambda: not any(port_in_use(p) for p in service.ports().values()),
+                       timeout_s=ports_free_within_s)  # fmt: skip
+        self._start(service, report)
 
     def restart(self, name: str, report: Reporter = _quiet) -> None:
         """Stop one service (only it) and start it again; returns once it is healthy."""
