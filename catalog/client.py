@@ -1,8 +1,10 @@
 """A thin wrapper over ckanapi: typed errors, retries on transient failures, a write log.
 
-Every action goes through `call()`. Reads and writes are told apart by the action name, and the
-names of the writes a client made are kept in `writes` (the idempotency tests and the benchmark
-assert that an unchanged re-run makes none).
+Every action goes through `call()`: connection errors, timeouts, 5xx and 429 answers are retried
+with exponential backoff (`settings.ckan.retries`, `backoff_s`, `backoff_max_s`), then raise
+`CatalogUnavailable`, whose message names CKAN, its URL and the action. Reads and writes are
+told apart by the action name, and the names of the writes a client made are kept in `writes`
+(the idempotency tests and the benchmark assert that an unchanged re-run makes none).
 """
 
 from __future__ import annotations
@@ -49,7 +51,11 @@ class ValidationFailed(CatalogError):
 
 
 class CatalogUnavailable(CatalogError):
-    """CKAN did not answer, or answered 5xx, after every retry."""
+    """CKAN did not answer, or answered 5xx/429, after every retry (settings.ckan.retries)."""
+
+    def __init__(self, action: str, message: str, attempts: int = 0) -> None:
+        super().__init__(action, message)
+        self.attempts = attempts
 
 
 def is_write(action: str) -> bool:
@@ -68,16 +74,18 @@ class CatalogClient:
         *,
         anonymous: bool = False,
         ckan: RemoteCKAN | None = None,
-        retries: int = 3,
-        backoff_s: float = 0.5,
+        retries: int | None = None,
+        backoff_s: float | None = None,
         timeout_s: float | None = None,
     ) -> None:
         self.settings = settings or get_settings()
         self.anonymous = anonymous
         self.ckan = ckan or ckan_client(self.settings, anonymous=anonymous)
-        self.retries = retries
-        self.backoff_s = backoff_s
-        self.timeout_s = timeout_s or self.settings.ckan.timeout_s
+        policy = self.settings.ckan
+        self.retries = policy.retries if retries is None else retries
+        self.backoff_s = policy.backoff_s if backoff_s is None else backoff_s
+        self.backoff_max_s = policy.backoff_max_s
+        self.timeout_s = timeout_s or policy.timeout_s
         self.writes: list[str] = []
         self.calls = 0
         self._lock = threading.Lock()
@@ -89,9 +97,14 @@ class CatalogClient:
     def dataset_url(self, name: str) -> str:
         return f"{self.url}/dataset/{name}"
 
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        return float(min(self.backoff_s * 2 ** (attempt - 1), self.backoff_max_s))
+
     def call(self, action: str, **data: Any) -> Any:
         write = is_write(action)
         attempt = 0
+        started = time.monotonic()
         while True:
             attempt += 1
             try:
@@ -117,10 +130,14 @@ class CatalogClient:
                 if not transient:
                     raise CatalogError(action, str(exc)[:500]) from exc
                 if attempt > self.retries:
+                    what = f"HTTP {status}" if status is not None else type(exc).__name__
                     raise CatalogUnavailable(
-                        action, f"{type(exc).__name__} after {attempt} attempts"
+                        action,
+                        f"unavailable at {self.url} ({what}) after {attempt} attempts "
+                        f"in {time.monotonic() - started:.1f}s",
+                        attempts=attempt,
                     ) from exc
-                time.sleep(self.backoff_s * 2 ** (attempt - 1))
+                time.sleep(self.delay(attempt))
 
     def show(self, action: str, **data: Any) -> Any | None:
         """A `*_show` call that returns None for a missing object."""

@@ -89,6 +89,11 @@ class CkanSettings(BaseModel):
     # PostgreSQL URL of the DataStore's write role (CKAN's `ckan.datastore.write_url`): when set,
     # DataStore rows are loaded with COPY instead of the action API (see catalog.datastore).
     datastore_write_url: SecretStr | None = None
+    # Transient failures (no answer, 5xx, 429) are retried with exponential backoff:
+    # waits of backoff_s, 2*backoff_s, ... (each at most backoff_max_s), then CatalogUnavailable.
+    retries: int = Field(3, ge=0, le=20)
+    backoff_s: float = Field(0.5, ge=0)
+    backoff_max_s: float = Field(8.0, ge=0)
 
 
 class LabelStudioSettings(BaseModel):

@@ -9,11 +9,16 @@
        the local file's; a differing ETag falls back to reading the object back (sha256, rows)
     4. promote: server-side copy to published/<agency>/<dataset>/v<N>/, check sizes, write
        v<N>/_manifest.json, then _current.json (S3 has no rename: the pointer is the commit)
-    5. tidy: delete the staging objects, versions beyond `keep`, stale staging of killed runs
+    5. tidy: delete the staging objects, versions beyond `keep`, staging of abandoned runs
 
 A run killed anywhere before step 4's pointer write leaves `_current.json` as it was: readers
 keep reading the previous version. The next run reuses the version number of a half-written
 version (deleting its objects, manifest first) or adopts it when its manifest matches.
+
+A run id names its writer: `<UTC time>-<host>-<pid>-<process start>`. Staging left by a run is
+deleted by the next publication of the dataset (even an unchanged one) once that run is
+abandoned: its process is gone (same host), it failed in this process, or it is older than
+`stale_staging_after` (runs of other hosts, whose processes cannot be checked).
 """
 
 from __future__ import annotations
@@ -31,9 +36,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pyarrow.parquet as pq
+import urllib3
 from minio.commonconfig import CopySource
 from minio.deleteobjects import DeleteObject
 
+from citydata.processes import gone, is_this_process, process_tag
 from lake.exports import BuiltFile, BuiltVersion, build_version
 from lake.hashing import sha256_file, value_hash
 from lake.layout import new_pull_id
@@ -62,6 +69,10 @@ UPLOAD_THREADS = 4  # S3 requests in flight at once (uploads, copies, checks)
 
 class PublicationError(RuntimeError):
     """A version could not be published; the previous version is untouched."""
+
+
+class LakeUnavailable(PublicationError):
+    """S3 stopped answering during a publication; readers keep the last committed version."""
 
 
 class VerificationError(PublicationError):
@@ -143,8 +154,12 @@ def quality_digest(summary: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: summary.get(k) for k in keep if k in summary}
 
 
+_LIVE_RUNS: set[str] = set()  # run ids publishing in this process right now
+_LIVE_LOCK = threading.Lock()
+
+
 def new_run_id() -> str:
-    return new_pull_id()
+    return f"{new_pull_id()}-{process_tag()}"
 
 
 def _run_time(run_id: str) -> datetime | None:
@@ -161,6 +176,17 @@ def _parallel(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         return [fn(i) for i in todo]
     with ThreadPoolExecutor(max_workers=min(UPLOAD_THREADS, len(todo))) as pool:
         return list(pool.map(fn, todo))
+
+
+def run_abandoned(run_id: str, now: datetime, stale_after: timedelta) -> bool:
+    """True when no process is writing the staging of `run_id` any more."""
+    when = _run_time(run_id)
+    if when is None or now - when >= stale_after:
+        return True
+    if is_this_process(run_id):
+        with _LIVE_LOCK:
+            return run_id not in _LIVE_RUNS  # a run of this process that failed
+    return bool(gone(run_id))  # None (another host): wait until it is stale
 
 
 class _Writer:
@@ -221,16 +247,46 @@ def publish_version(
     scratch_dir: Path | None = None,
     stale_staging_after: timedelta = timedelta(hours=1),
 ) -> LakePublication:
-    started = time.monotonic()
     run_id = run_id or new_run_id()
-    hooks = hooks or PublishHooks()
+    with _LIVE_LOCK:
+        _LIVE_RUNS.add(run_id)
+    try:
+        return _publish_version(lake, agency, dataset, source, options, report, run_id,
+                                hooks or PublishHooks(), scratch_dir, stale_staging_after)  # fmt: skip
+    except urllib3.exceptions.HTTPError as exc:  # no answer after the SDK's own retries
+        raise LakeUnavailable(
+            f"S3 at {lake.settings.s3.url} unavailable while publishing {agency}/{dataset} "
+            f"({type(exc).__name__}); readers keep the last committed version, the next run completes it"
+        ) from exc
+    finally:
+        with _LIVE_LOCK:
+            _LIVE_RUNS.discard(run_id)
+
+
+def _publish_version(
+    lake: Lake,
+    agency: str,
+    dataset: str,
+    source: SourceData,
+    options: VersionOptions,
+    report: ReportSource | None,
+    run_id: str,
+    hooks: PublishHooks,
+    scratch_dir: Path | None,
+    stale_staging_after: timedelta,
+) -> LakePublication:
+    started = time.monotonic()
     pointer = read_pointer(lake, agency, dataset)
     current = lake.get_json(pointer.entry().manifest) if pointer and pointer.entry() else None  # type: ignore[union-attr]
     wanted_build = build_hash(options, source.columns)
 
     def unchanged(reason: str) -> LakePublication:
         assert pointer is not None and current is not None
+        # A run killed after its commit (before its tidy) leaves staging that only this can remove.
+        sweeper = _Writer(lake)
+        _sweep_staging(lake, sweeper, agency, dataset, run_id, stale_staging_after)
         return LakePublication(agency, dataset, pointer.current, True, reason, current, pointer,
+                               objects_deleted=sweeper.deleted,
                                seconds=round(time.monotonic() - started, 3))  # fmt: skip
 
     if current is not None and current.get("build_hash") == wanted_build:
@@ -529,10 +585,16 @@ def _tidy(
     for version in listed_versions(lake, agency, dataset):
         if version not in kept:
             writer.delete_prefix(version_prefix(agency, dataset, version))
+    _sweep_staging(lake, writer, agency, dataset, run_id, stale_after)
+
+
+def _sweep_staging(
+    lake: Lake, writer: _Writer, agency: str, dataset: str, run_id: str, stale_after: timedelta
+) -> None:
+    """Delete the staging of other runs of this dataset that are abandoned (see run_abandoned)."""
     root = staging_root(agency, dataset)
     now = datetime.now(UTC)
     runs = {key[len(root) :].split("/", 1)[0] for key in lake.keys(root)}
     for other in sorted(runs - {run_id}):
-        when = _run_time(other)
-        if other and (when is None or now - when >= stale_after):
+        if other and run_abandoned(other, now, stale_after):
             writer.delete_prefix(f"{root}{other}/", manifest_first=False)

@@ -189,6 +189,43 @@ class Stack:
                     report(service.name, f"stopped {m.spec.name}")
         return stopped
 
+    def stop(self, names: Iterable[str], report: Reporter = _quiet) -> list[str]:
+        """Stop only the named services (not what they require), dependents first.
+
+        Services that need a stopped one keep running and fail their requests until it is back
+        (the fault-injection tests rely on exactly that); `up` starts it again.
+        """
+        wanted = set(names)
+        unknown = wanted - {s.name for s in self.services}
+        if unknown:
+            raise ServiceError(", ".join(sorted(unknown)), "no such service")
+        stopped: list[str] = []
+        for service in reversed(self.services):
+            if service.name not in wanted:
+                continue
+            for m in reversed(service.managed()):
+                if m.stop():
+                    stopped.append(f"{service.name}.{m.spec.name}")
+                    report(service.name, f"stopped {m.spec.name}")
+        return stopped
+
+    def start(self, name: str, report: Reporter = _quiet, ports_free_within_s: float = 30.0) -> None:
+        """Start one service whose requirements run already; returns once it is healthy.
+
+        Right after a stop, a port may stay taken for a moment (a socket being closed, or an
+        outgoing connection that got it as its ephemeral port): wait for the ports first.
+        """
+        service = self.get(name)
+        if not any(m.pid() for m in service.managed()):
+            wait_until(lambda: not any(port_in_use(p) for p in service.ports().values()),
+                       timeout_s=ports_free_within_s)  # fmt: skip
+        self._start(service, report)
+
+    def restart(self, name: str, report: Reporter = _quiet) -> None:
+        """Stop one service (only it) and start it again; returns once it is healthy."""
+        self.stop([name], report)
+        self.start(name, report)
+
     def status(self) -> list[ServiceStatus]:
         out = []
         for service in self.services:

@@ -9,6 +9,12 @@ import pytest
 from citydata.settings import Settings, load_settings
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Fault-injection tests run after every other test (stable order otherwise): each one restores
+    the services it stopped, but a restore that fails then cannot take the rest of the suite down."""
+    items.sort(key=lambda item: item.get_closest_marker("faults") is not None)
+
+
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return load_settings()

@@ -1,4 +1,8 @@
-"""`citydata catalog retire`: datasets whose spec is gone are retired by policy, never purged."""
+"""`citydata catalog retire | reindex`: the CKAN catalog.
+
+retire   datasets whose spec is gone are retired by policy, never purged
+reindex  rebuild CKAN's search index (Solr) from CKAN's database, e.g. after Solr lost its core
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,12 @@ from typing import Annotated, Literal
 import typer
 from rich.table import Table
 
-from citydata.cli.console import console, print_json
+from citydata.cli.console import console, err_console, print_json
+from citydata.cli.exit_codes import ExitCode
 from citydata.settings import load_settings
 from citydata.spec import load_specs
 
-app = typer.Typer(help="The CKAN catalog: retire datasets whose spec disappeared.")
+app = typer.Typer(help="The CKAN catalog: retire datasets whose spec disappeared; rebuild its search index.")
 
 
 @app.command()
@@ -39,3 +44,66 @@ def retire(
     for a in actions:
         table.add_row(a.dataset, a.organization or "-", a.action)
     console.print(table if actions else "Every published dataset still has its spec.")
+
+
+@app.command()
+def reindex(
+    local: Annotated[
+        bool,
+        typer.Option("--local", help="Run the local stack's `ckan search-index rebuild` instead of the API."),
+    ] = False,
+    workers: Annotated[int, typer.Option(min=1, max=16, help="Parallel requests to CKAN.")] = 2,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Rebuild CKAN's search index from its database (private datasets included).
+
+    Uses the CKAN API with the sysadmin token, so it works against a production CKAN too.
+    Exit code 0 when every dataset is searchable again, 1 when some are not or CKAN/Solr failed,
+    3 when --local has no CKAN command line.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from catalog.reindex import ReindexError, ReindexResult, reindex_local
+    from catalog.reindex import reindex as reindex_api
+
+    settings = load_settings()
+    result: ReindexResult
+    try:
+        if local:
+            with err_console.status("ckan search-index rebuild…"):
+                result = reindex_local(settings)
+        else:
+            columns = (TextColumn("re-indexing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+            # With --json, stdout carries only the JSON document: the bar goes to stderr.
+            with Progress(*columns, console=err_console if json_out else console, transient=json_out) as bar:
+                task = bar.add_task("reindex", total=None)
+
+                def advance(done: int, total: int, _package: str) -> None:
+                    bar.update(task, completed=done, total=total)
+
+                result = reindex_api(settings, progress=advance, workers=workers)
+    except ReindexError as exc:
+        if json_out:
+            print_json({"ok": False, "error": str(exc)})
+        else:
+            err_console.print(f"[bold red]✗ reindex[/]: {exc}", markup=True, highlight=False)
+        code = ExitCode.PREREQUISITES if local and "command line" in str(exc) else ExitCode.FAILED
+        raise typer.Exit(code) from exc
+    if json_out:
+        print_json(result.as_dict())
+    else:
+        done = len(result.reindexed) if result.method == "api" else result.searchable
+        console.print(
+            f"Re-indexed {done} datasets of {settings.ckan.url} in {result.seconds:.1f}s "
+            f"({result.method}); search finds {result.searchable}."
+        )
+        for package_id, error in sorted(result.failed.items()):
+            err_console.print(f"[red]✗ {package_id}[/]: {error}", highlight=False)
+        if result.unindexed:
+            err_console.print(
+                "[yellow]Not searchable (public, in no organization or group; try --local):[/] "
+                + ", ".join(result.unindexed),
+                highlight=False,
+            )
+    if not result.ok:
+        raise typer.Exit(ExitCode.FAILED)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -12,9 +12,12 @@ from rich.table import Table
 from citydata.cli.console import console, err_console, print_json
 from citydata.cli.datasets import find_spec_path
 from citydata.cli.exit_codes import ExitCode
+from citydata.processes import process_tag
 from citydata.settings import dagster_environment, load_settings
 from citydata.spec import SpecError, load_spec, load_specs
 from citydata.spec.model import DatasetSpec
+
+PROCESS_TAG = "citydata/process"  # <host>-<pid>-<start> of the process running the run
 
 
 def run(
@@ -78,6 +81,28 @@ def run_datasets(
     return [_run_one(spec, _stages(spec, until), verbose) for spec in specs]
 
 
+def fail_abandoned_runs(instance: Any, dataset: str) -> list[str]:
+    """Runs of this dataset that Dagster still shows in progress but whose process is gone (killed,
+    e.g. SIGKILL or a crash, so Dagster never heard the end): recorded as failed. Returns their ids.
+
+    Only runs started by `citydata run` on this machine carry the process tag that tells."""
+    import dagster as dg
+
+    from citydata.processes import gone
+    from pipelines.automation import DATASET_TAG
+
+    in_progress = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
+    failed = []
+    for run in instance.get_runs(filters=dg.RunsFilter(tags={DATASET_TAG: dataset}, statuses=in_progress)):
+        tag = run.tags.get(PROCESS_TAG)
+        if tag and gone(tag):
+            instance.report_run_failed(
+                run, f"the process of this run ({tag}) ended before the run did (killed?)"
+            )
+            failed.append(run.run_id)
+    return failed
+
+
 def _run_one(spec: DatasetSpec, stages: tuple[str, ...], verbose: bool) -> dict[str, object]:
     import dagster as dg
 
@@ -92,6 +117,7 @@ def _run_one(spec: DatasetSpec, stages: tuple[str, ...], verbose: bool) -> dict[
     selection = [asset_key(spec, s) for s in stages]
     with console.status(f"{spec.id}: running {' → '.join(stages)}…"):
         with dg.DagsterInstance.get() as instance:
+            fail_abandoned_runs(instance, spec.id)
             result = dg.materialize(
                 assets,
                 selection=selection,
@@ -102,7 +128,7 @@ def _run_one(spec: DatasetSpec, stages: tuple[str, ...], verbose: bool) -> dict[
                 run_config={
                     "loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "CRITICAL"}}}
                 },
-                tags={"citydata/trigger": "cli", DATASET_TAG: spec.id},
+                tags={"citydata/trigger": "cli", DATASET_TAG: spec.id, PROCESS_TAG: process_tag()},
             )
     out: dict[str, object] = {"dataset": spec.id, "ok": result.success, "run_id": result.run_id}
     details: list[str] = []

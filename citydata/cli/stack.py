@@ -66,9 +66,23 @@ def up(only: Only = None, json_out: Json = False) -> None:
 
 
 @app.command()
-def down(only: Only = None, json_out: Json = False) -> None:
-    """Stop exactly the processes `up` started (by PID)."""
-    stopped = Stack(only=only).down(lambda s, m: None if json_out else console.log(f"[bold]{s}[/] {m}"))
+def down(
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", help="Only this service; what it requires keeps running."),
+    ] = None,
+    json_out: Json = False,
+) -> None:
+    """Stop exactly the processes `up` started (by PID); `up --only NAME` starts one again."""
+
+    def report(service: str, message: str) -> None:
+        if not json_out:
+            console.log(f"[bold]{service}[/] {message}")
+
+    try:
+        stopped = Stack(only=only).stop(only, report) if only else Stack().down(report)
+    except ServiceError as exc:
+        raise _fail(exc) from exc
     if json_out:
         print_json({"stopped": stopped})
     elif not stopped:

@@ -104,6 +104,28 @@ def test_failed_start_shows_log_and_leaves_others_running(tmp_path, web_port):
         stack.down()
 
 
+class OtherWebService(WebService):
+    name: ClassVar[str] = "other"
+    requires: ClassVar[tuple[str, ...]] = ("web",)
+    port: ClassVar[int] = 0
+
+
+def test_stop_one_service_leaves_its_requirements_and_start_brings_it_back(tmp_path, web_port):
+    OtherWebService.port = _free_port()
+    stack = Stack(make_ctx(tmp_path), classes=[WebService, OtherWebService])
+    try:
+        stack.up()
+        assert stack.stop(["other"]) == ["other.server"]
+        healthy = {s.name: s.healthy for s in stack.status()}
+        assert healthy == {"web": True, "other": False}
+        stack.start("other")
+        assert all(s.healthy for s in stack.status())
+        with pytest.raises(ServiceError, match="no such service"):
+            stack.stop(["nope"])
+    finally:
+        stack.down()
+
+
 def test_real_services_are_discovered_in_dependency_order():
     names = [c.name for c in service_classes()]
     for cls in service_classes():

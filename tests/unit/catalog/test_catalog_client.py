@@ -86,3 +86,15 @@ def test_dataset_references():
     )
     with pytest.raises(DatasetNotFound):
         parse_reference("https://data.gov.vn/organization/so-gtvt", base)
+
+
+def test_retry_policy_comes_from_settings_and_the_error_names_ckan():
+    settings = Settings(ckan={"retries": 1, "backoff_s": 0.0, "backoff_max_s": 0.0})  # type: ignore[arg-type]
+    fake = FakeCkan(*[requests.ConnectionError("refused")] * 3)
+    c = CatalogClient(settings, ckan=fake)
+    expected = r"CKAN package_show: unavailable at http://ckan\.test"
+    with pytest.raises(CatalogUnavailable, match=expected) as err:
+        c.call("package_show", id="x")
+    assert err.value.attempts == 2 and len(fake.calls) == 2
+    capped = CatalogClient(Settings(ckan={"backoff_s": 1.0, "backoff_max_s": 3.0}), ckan=fake)  # type: ignore[arg-type]
+    assert [capped.delay(n) for n in (1, 2, 3, 4)] == [1.0, 2.0, 3.0, 3.0]

@@ -214,3 +214,34 @@ def test_datastore_records_are_json_ready():
                           "ten": "Bến Nghé"}  # fmt: skip
     assert set(records[1].values()) == {None}  # NaN becomes null
     json.dumps(records, allow_nan=False)
+
+
+def test_staging_of_a_run_is_abandoned_once_its_writer_is_gone():
+    import subprocess
+    import sys
+    from datetime import UTC, datetime, timedelta
+
+    from citydata.processes import host_id, start_ticks
+    from lake import promote
+
+    now, hour = datetime.now(UTC), timedelta(hours=1)
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    ticks = start_ticks(child.pid)
+    stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
+    other_process = f"{stamp}-{host_id()}-{child.pid}-{ticks}"
+    assert not promote.run_abandoned(other_process, now, hour)  # alive: still writing
+    child.communicate(b"")
+    assert promote.run_abandoned(other_process, now, hour)  # killed or finished: abandoned
+
+    mine = promote.new_run_id()
+    assert mine.startswith(stamp[:8]) and promote.run_abandoned(mine, now, hour)  # not publishing
+    with promote._LIVE_LOCK:
+        promote._LIVE_RUNS.add(mine)
+    try:
+        assert not promote.run_abandoned(mine, now, hour)
+    finally:
+        promote._LIVE_RUNS.discard(mine)
+    elsewhere = f"{stamp}-00000000-1-1"  # another host: only age tells
+    assert not promote.run_abandoned(elsewhere, now, hour)
+    assert promote.run_abandoned(elsewhere, now + 2 * hour, hour)
+    assert promote.run_abandoned("20250101T000000000000Z", now, hour)  # an old-style id, long stale
