@@ -58,14 +58,16 @@ def strict_number_mask(values: pa.Array, locale: Locale) -> np.ndarray:
     is_t, is_d = raw == thousands, raw == decimal
 
     def per_cell(mask: np.ndarray) -> np.ndarray:
-        total = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
+        total = np.zeros(mask.size + 1, dtype=np.int32)
+        np.cumsum(mask, dtype=np.int32, out=total[1:])
         return total[ends] - total[starts]
 
     nonempty = ends > starts
     first = raw[np.minimum(starts, raw.size - 1)]
     signed = nonempty & ((first == 0x2B) | (first == 0x2D))
-    n_d = per_cell(is_d)
-    ok = nonempty & (per_cell(digit) + per_cell(is_t) + n_d + signed == ends - starts) & (n_d <= 1)
+    ok = nonempty & (per_cell(digit | is_t | is_d) + signed == ends - starts)
+    if is_d.any():
+        ok &= per_cell(is_d) <= 1
     body = starts + signed
     ok &= (body < ends) & digit[np.minimum(body, raw.size - 1)] & digit[np.maximum(ends - 1, 0)]
     if values.null_count:

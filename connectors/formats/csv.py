@@ -102,6 +102,7 @@ DECODE_CHUNK = 2**20  # raw bytes decoded at a time when transcoding
 ASCII_SCAN_LIMIT = 64 * 2**20  # an all-ASCII sample: look this far for the first non-ASCII line
 MIN_BLOCK = 2**20  # pyarrow block size bounds (automatic choice)
 MAX_AUTO_BLOCK = 4 * 2**20
+MAX_PIECES = 32  # a batch of more row pieces than this is copied into one chunk per column
 READ_AHEAD_BLOCKS = 4  # blocks pyarrow may read ahead of the consumer
 MAX_BLOCK = 64 * 2**20  # blocks grow up to this for huge records, then FormatError
 DELIMITERS = (",", ";", "\t", "|")
@@ -684,6 +685,8 @@ class _Batcher:
                 ]
             ).astype(np.int64)
         table = pa.Table.from_batches([rows for rows, _, _ in taken], schema=self.schema)
+        if len(taken) > MAX_PIECES:  # many short runs between bad rows: one copy beats per-chunk work
+            table = table.combine_chunks()
         batch = ReadBatch(table=table, first_line=first_line, rejected=self.rejected, lines=all_lines)
         self.rejected = []
         self.emitted = True
