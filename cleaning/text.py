@@ -29,6 +29,7 @@ __all__ = [
     "escape_formulas",
     "find_formula_injection",
     "is_formula_injection",
+    "needs_formula_escape",
     "normalize_strings",
 ]
 
@@ -58,6 +59,9 @@ _ODD_SPACE = r"[\t\n\v\f\r\x{00A0}\x{1680}\x{2000}-\x{200B}\x{2028}\x{2029}\x{20
 
 # A leading = always makes a formula; + - @ only when a function call, DDE (|) or sheet ref (!) follows.
 FORMULA_PATTERN = r"^[\t\r\n ]*(?:=.*\S|[+\-@]\s*[A-Za-z_][A-Za-z0-9_.]*\s*\(|[+\-@=].*[|!])"
+# CSV exports escape more: any cell a spreadsheet would evaluate, except plain numbers.
+FORMULA_TRIGGER_PATTERN = r"^(?:[\t\r]|[\n ]*[=+\-@])"
+PLAIN_NUMBER_PATTERN = r"^ *[+\-]?[0-9][0-9 .,]*(?:[eE][+\-]?[0-9]+)? *$"
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,7 +317,19 @@ def find_formula_injection(table: pa.Table) -> list[Issue]:
     return issues
 
 
+def needs_formula_escape(values: ArrayLike) -> ArrayLike:
+    """Boolean mask of cells a CSV export must neutralise: stricter than `is_formula_injection`.
+
+    A spreadsheet evaluates any cell that starts with ``= + - @`` (after blanks) or with a tab or
+    carriage return: ``-1+1`` becomes 0, ``+cmd`` a name lookup. Only plain numbers (``-5``,
+    ``+84 90 123 4567``, ``-1.234,5``, ``-2e3``) are left as they are.
+    """
+    trigger = pc.match_substring_regex(values, FORMULA_TRIGGER_PATTERN)
+    number = pc.match_substring_regex(values, PLAIN_NUMBER_PATTERN)
+    return pc.and_(trigger, pc.invert(number))
+
+
 def escape_formulas(values: ArrayLike) -> ArrayLike:
     """Prefix formula-like cells with ``'`` so spreadsheets show them as text (for CSV exports)."""
-    mask = is_formula_injection(values)
+    mask = needs_formula_escape(values)
     return pc.if_else(mask, pc.binary_join_element_wise("'", values, ""), values)

@@ -183,3 +183,33 @@ def test_find_and_escape_formulas() -> None:
         (0, "b", "formula injection"),
     ]
     assert escape_formulas(table.column("a")).to_pylist() == ["ok", "'=SUM(A1)"]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '=HYPERLINK("http://x","y")',
+        "+cmd",
+        "-1+1",
+        "@SUM(1,2)",
+        "- Ghi chú",
+        "\t=1+2",
+        "\rA",
+        " =1",
+        "=",
+        "-",
+    ],
+)
+def test_csv_export_escapes_every_cell_a_spreadsheet_would_evaluate(cell: str) -> None:
+    assert escape_formulas(pa.array([cell])).to_pylist() == ["'" + cell]
+
+
+@pytest.mark.parametrize(
+    "cell", ["-5", "+5", "-1.234,5", "+84 90 123 4567", "-2e3", "12", "Quận 1", "a=b", "email@so.gov.vn", ""]
+)
+def test_csv_export_keeps_plain_numbers_and_text(cell: str) -> None:
+    assert escape_formulas(pa.array([cell])).to_pylist() == [cell]
+
+
+def test_csv_export_escape_keeps_nulls() -> None:
+    assert escape_formulas(pa.array(["=1", None], pa.string())).to_pylist() == ["'=1", None]
