@@ -126,6 +126,19 @@ def _object_base(url: str) -> str:
     return url[: url.index("published/")]
 
 
+def _published_key(key: str) -> str:
+    """A key read from a pointer or manifest: it must stay inside the published zone."""
+    from lake.layout import UnsafeKeyError, check_key
+
+    try:
+        check_key(key)
+    except UnsafeKeyError as exc:
+        raise DataIntegrityError(f"refusing a key from the catalog's files: {exc}") from None
+    if not key.startswith("published/"):
+        raise DataIntegrityError(f"refusing a key outside the published zone: {key!r}")
+    return key
+
+
 def _hex(value: str | None) -> str | None:
     return value.split(":", 1)[1] if value and ":" in value else value
 
@@ -157,9 +170,9 @@ def locate(id_or_url: str, version: int | None = None, settings: Settings | None
         kept = ", ".join(f"v{v['version']}" for v in pointer.get("versions", []))
         raise DatasetNotFound(f"{name}: version {version} is not kept (kept: {kept})")
     object_base = _object_base(versions["url"])
-    manifest = json.loads(_fetch(object_base + entry["manifest"], settings))
+    manifest = json.loads(_fetch(object_base + _published_key(entry["manifest"]), settings))
     files.version = version
-    files.urls = [object_base + p["key"] for p in manifest.get("parts", [])]
+    files.urls = [object_base + _published_key(p["key"]) for p in manifest.get("parts", [])]
     files.sha256 = [_hex(p.get("sha256")) for p in manifest.get("parts", [])]
     return files
 

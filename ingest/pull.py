@@ -53,9 +53,10 @@ def pull(spec: DatasetSpec, settings: Settings, lake: Lake) -> PullResult:
             return PullResult(spec.id, state.get("last_pull"), True, stats=result.stats)
         pull_id = new_pull_id()
         prefix = zone_prefix("raw", spec.agency.id, spec.id, pull_id)
+        # Every name is checked before anything is written: an unsafe one stores nothing.
+        keys = [prefix + safe_relative(obj.name) for obj in result.objects]
         stored = []
-        for obj in result.objects:
-            key = prefix + safe_relative(obj.name)
+        for obj, key in zip(result.objects, keys, strict=True):
             content_type = obj.media_type or mimetypes.guess_type(obj.name)[0] or "application/octet-stream"
             if obj.path is not None:
                 lake.put_file(key, obj.path, content_type)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from urllib.parse import unquote
 
 _PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
+_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 class UnsafeKeyError(ValueError):
@@ -25,14 +27,39 @@ def safe_part(part: str) -> str:
     return part
 
 
+def check_key(key: str) -> str:
+    """`key` unchanged if it is a relative key that stays inside its prefix, else UnsafeKeyError.
+
+    Refused: empty keys, absolute paths (`/x`, `C:\\x`), `..` segments, also when %-encoded
+    (`%2e%2e/`, `%2F`, double-encoded `%252e`), and NUL characters.
+    """
+    decoded = _percent_decoded(key)
+    if not key.strip("/"):
+        raise UnsafeKeyError("empty path")
+    if "\x00" in decoded:
+        raise UnsafeKeyError(f"NUL character in {key!r}")
+    if any(text.startswith(("/", "\\")) or _DRIVE.match(text) for text in (key, decoded)):
+        raise UnsafeKeyError(f"absolute path not allowed: {key!r}")
+    if ".." in decoded.replace("\\", "/").split("/"):
+        raise UnsafeKeyError(f"path traversal not allowed: {key!r}")
+    return key
+
+
 def safe_relative(path: str) -> str:
     """A relative path of safe parts (file names inside a pull may contain folders)."""
-    if path.startswith("/"):
-        raise UnsafeKeyError(f"absolute path not allowed: {path!r}")
+    check_key(path)
     parts = [p for p in path.replace("\\", "/").split("/") if p]
-    if not parts:
-        raise UnsafeKeyError("empty path")
     return "/".join(safe_part(_sanitize(p)) for p in parts)
+
+
+def _percent_decoded(text: str, rounds: int = 3) -> str:
+    """`text` with %-escapes undone, repeatedly (%252e -> %2e -> .), as a lenient server might."""
+    for _ in range(rounds):
+        decoded = unquote(text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
 
 
 def _sanitize(name: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,7 @@ import typer
 from citydata.cli.console import console, err_console
 from citydata.cli.exit_codes import ExitCode
 
+CKAN_NAME = re.compile(r"[a-z0-9_\-]{2,100}")  # CKAN's own rule for dataset names
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 
 
@@ -50,6 +52,11 @@ def get(
         err_console.print(f"[red]{exc}[/]")
         raise typer.Exit(ExitCode.FAILED) from exc
     if target is None:
+        if not CKAN_NAME.fullmatch(files.name):  # from a (possibly foreign) CKAN: never a path
+            err_console.print(
+                f"[red]the catalog returned an unsafe dataset name {files.name!r}: use -o FILE[/]"
+            )
+            raise typer.Exit(ExitCode.FAILED)
         suffix = f"-v{version}" if version is not None else ""
         target = Path(f"{files.name}{suffix}.parquet")
     target.parent.mkdir(parents=True, exist_ok=True)

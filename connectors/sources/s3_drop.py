@@ -26,6 +26,7 @@ import posixpath
 import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import unquote
 
 import urllib3
 from pydantic import Field, field_validator, model_validator
@@ -57,9 +58,24 @@ def unsafe_key_reason(key: str) -> str | None:
         return "absolute path"
     if any(part == ".." for part in re.split(r"[/\\]", key)):
         return "path traversal ('..' segment)"
+    decoded = _percent_decoded(key)
+    if decoded != key and (
+        decoded.startswith(("/", "\\")) or any(p == ".." for p in re.split(r"[/\\]", decoded))
+    ):
+        return "encoded path traversal (%2e%2e or %2f)"
     if "\x00" in key:
         return "NUL character"
     return None
+
+
+def _percent_decoded(key: str, rounds: int = 3) -> str:
+    """`key` with %-escapes undone (repeatedly: %252e is %2e is .), as a lenient server might."""
+    for _ in range(rounds):
+        decoded = unquote(key)
+        if decoded == key:
+            break
+        key = decoded
+    return key
 
 
 def _env(ref: str, what: str) -> str:
