@@ -87,3 +87,31 @@ def test_signup_without_invite_link_is_refused(stack_ready, unique):
         timeout=10,
     ).json()
     assert not any(u["email"] == f"intruder-{unique}@example.org" for u in users)
+
+
+def test_signup_with_a_forged_invite_token_and_the_users_api_are_refused(stack_ready, unique):
+    """Neither a made-up invite token nor the users API lets an anonymous visitor in."""
+    url = stack_ready.label_studio.url
+    email = f"intruder2-{unique}@example.org"
+    session = requests.Session()
+    page = session.get(f"{url}/user/signup/?token=forged-{unique}", timeout=10)
+    resp = session.post(
+        f"{url}/user/signup/?token=forged-{unique}",
+        data={
+            "email": email,
+            "password": "Intruder-pass-1",
+            "csrfmiddlewaretoken": session.cookies.get("csrftoken", ""),
+        },
+        headers={"Referer": page.url},
+        timeout=10,
+        allow_redirects=False,
+    )
+    assert resp.status_code in (403, 404), resp.status_code
+    api = requests.post(f"{url}/api/users/", json={"email": email, "password": "Intruder-pass-1"}, timeout=10)
+    assert api.status_code in (401, 403), api.status_code
+    users = requests.get(
+        f"{url}/api/users",
+        headers={"Authorization": f"Token {stack_ready.label_studio.api_token.get_secret_value()}"},
+        timeout=10,
+    ).json()
+    assert not any(u["email"] == email for u in users)

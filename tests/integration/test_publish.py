@@ -354,6 +354,20 @@ def test_private_dataset_is_invisible_to_anonymous_users(world):
     assert ckan_client(world.settings).action.datastore_search(resource_id=csv_res["id"])["total"] == 5
     with pytest.raises(ckanapi.NotAuthorized):
         world.anon.action.datastore_search(resource_id=csv_res["id"])
+    # CKAN's own routes for the resource: page, download (which would redirect to S3), DataStore dump.
+    ckan = world.settings.ckan.url
+    for path in (
+        f"/dataset/{spec.id}/resource/{csv_res['id']}",
+        f"/dataset/{spec.id}/resource/{csv_res['id']}/download",
+        f"/datastore/dump/{csv_res['id']}",
+        f"/dataset/{spec.id}.rdf",
+    ):
+        reply = requests.get(ckan + path, timeout=30, allow_redirects=False)
+        assert reply.status_code in (403, 404), f"{path}: {reply.status_code}"
+    sql = f'SELECT * FROM "{csv_res["id"]}"'
+    with pytest.raises((ckanapi.NotAuthorized, ckanapi.ValidationError, ckanapi.CKANAPIError)):
+        world.anon.action.datastore_search_sql(sql=sql)
+    assert requests.get(csv_res["url"], timeout=30).status_code == 403
     # Authorised users: presigned URLs and read_dataset with the configured credentials.
     [url] = download_urls(spec.id, settings=world.settings)
     assert requests.get(url, timeout=30).status_code == 200

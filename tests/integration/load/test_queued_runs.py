@@ -1,0 +1,270 @@
+"""Load: 50 datasets queued at once in Dagster's run queue, on two cores, all complete.
+
+A real Dagster deployment beside the stack's own: a code server loading the code location
+`pipelines` with `CITYDATA_SPECS_DIR` pointing at 50 generated specs (local CSV files), a
+webserver (GraphQL) and a daemon, all on the project's `dagster_home/dagster.yaml` (the
+QueuedRunCoordinator: two runs at a time, one per dataset) with storage in a temporary folder.
+The 50 jobs are submitted at once through GraphQL `launchRun`, plus a second run of one dataset
+to show the per-dataset limit; the daemon dequeues them and every run executes in its own
+process. Each dataset must end published: a lake version, a CKAN entry, an anonymously
+readable Parquet file. Timings are printed (submit, queue drained, per-run overhead).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import statistics
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import ckanapi
+import pytest
+import requests
+import yaml
+from minio.deleteobjects import DeleteObject
+
+from citydata.clients import ckan_client
+from citydata.settings import REPO_ROOT, Settings, dagster_environment
+from lake.access import set_public_read
+from lake.published import dataset_prefix, folders_of, read_pointer, staging_root
+from lake.store import Lake
+from pipelines.automation import DATASET_TAG
+from pipelines.datasets.assets import key_part
+from stack.process import ManagedProcess, ProcessSpec
+
+pytestmark = pytest.mark.integration
+
+DATASETS = 50
+ROWS_PER_DATASET = 20
+LOCATION = "citydata_load"
+TIMEOUT_S = 900
+
+_LAUNCH = """
+mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {
+  __typename
+  ... on LaunchRunSuccess { run { runId } }
+  ... on PythonError { message }
+  ... on RunConfigValidationInvalid { errors { message } }
+  ... on InvalidSubsetError { message }
+  ... on JobNotFoundError { message }
+} }
+"""
+_RUNS = """
+query($ids: [String!]) { runsOrError(filter: {runIds: $ids}, limit: 1000) {
+  ... on Runs { results { runId jobName status startTime endTime tags { key value } } }
+} }
+"""
+_LOCATIONS = "{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Deployment:
+    url: str
+    processes: list[ManagedProcess]
+
+    def graphql(self, query: str, **variables: object) -> dict:
+        reply = requests.post(
+            f"{self.url}/graphql", json={"query": query, "variables": variables}, timeout=60
+        )
+        reply.raise_for_status()
+        body = reply.json()
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+    def loaded(self) -> bool:
+        try:
+            entries = self.graphql(_LOCATIONS)["workspaceOrError"]["locationEntries"]
+        except (requests.RequestException, AssertionError):
+            return False
+        return bool(entries) and all(e["loadStatus"] == "LOADED" for e in entries)
+
+    def dead(self) -> list[str]:
+        return [m.spec.name for m in self.processes if m.pid() is None]
+
+
+def _write_specs(folder: Path, unique: str, agency: str) -> list[str]:
+    names = []
+    for i in range(DATASETS):
+        name = f"load-{unique}-{i:02d}"
+        csv_path = folder / "sources" / f"{name}.csv"
+        csv_path.parent.mkdir(parents=True, exist_ok=True)
+        lines = ["ma,ten,so_luong"] + [
+            f"M{i:02d}{r:03d},Điểm {r} của bộ {i},{r * i}" for r in range(ROWS_PER_DATASET)
+        ]
+        csv_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        spec = {
+            "id": name,
+            "agency": {"id": agency, "title": {"vi": "Sở thử nghiệm tải"}},
+            "title": {"vi": f"Bộ dữ liệu tải {i} ({unique})"},
+            "description": {"vi": "Bộ dữ liệu nhỏ cho thử nghiệm 50 lượt chạy xếp hàng."},
+            "dublin_core": {"creator": "x", "publisher": "x", "date": "2025-01-01"},
+            "synthetic": True,
+            "update_frequency": "0 3 1 1 *",
+            "source": {"type": "local_file", "path": str(csv_path)},
+            "schema": {
+                "primary_key": ["ma"],
+                "columns": {"ma": {"nullable": False}, "so_luong": {"type": "integer"}},
+            },
+        }
+        (folder / "specs").mkdir(exist_ok=True)
+        (folder / "specs" / f"{name}.yaml").write_text(
+            yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8"
+        )
+        names.append(name)
+    return names
+
+
+@contextlib.contextmanager
+def _deployment(settings: Settings, folder: Path) -> Iterator[Deployment]:
+    """Code server + webserver + daemon on the project's dagster.yaml, storage under `folder`."""
+    bin_dir = Path(sys.executable).parent
+    grpc_port, web_port = _free_port(), _free_port()
+    workspace = folder / "workspace.yaml"
+    workspace.write_text(
+        yaml.safe_dump(
+            {
+                "load_from": [
+                    {"grpc_server": {"host": "127.0.0.1", "port": grpc_port, "location_name": LOCATION}}
+                ]
+            }
+        )
+    )
+    env = {
+        **dagster_environment(settings),
+        "CITYDATA_SPECS_DIR": str(folder / "specs"),
+        "CITYDATA_DAGSTER_STORAGE_DIR": str(folder / "dagster" / "storage"),
+        "CITYDATA_DAGSTER_COMPUTE_LOG_DIR": str(folder / "dagster" / "compute_logs"),
+    }
+    specs = [
+        ProcessSpec("code-server", [str(bin_dir / "dagster"), "code-server", "start", "-h", "127.0.0.1",
+                                    "-p", str(grpc_port), "-m", "pipelines", "--location-name", LOCATION],
+                    env=env, cwd=REPO_ROOT),
+        ProcessSpec("webserver", [str(bin_dir / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(web_port),
+                                  "-w", str(workspace)], env=env, cwd=REPO_ROOT),
+        ProcessSpec("daemon", [str(bin_dir / "dagster-daemon"), "run", "-w", str(workspace)], env=env,
+                    cwd=REPO_ROOT),
+    ]  # fmt: skip
+    run_dir = folder / "run"
+    processes = [
+        ManagedProcess(s, run_dir / f"{s.name}.pid", folder / "logs" / f"{s.name}.log") for s in specs
+    ]
+    deployment = Deployment(f"http://127.0.0.1:{web_port}", processes)
+    try:
+        for m in processes:
+            m.start(dict(os.environ))
+        deadline = time.monotonic() + 180
+        while not deployment.loaded():
+            assert not deployment.dead(), f"exited: {deployment.dead()}; logs in {folder / 'logs'}"
+            assert time.monotonic() < deadline, "the load deployment did not load its code location in 180 s"
+            time.sleep(1)
+        yield deployment
+    finally:
+        for m in reversed(processes):
+            m.stop()
+
+
+def _cleanup(settings: Settings, agency: str, names: list[str]) -> None:
+    admin = ckan_client(settings)
+    for name in names:
+        with contextlib.suppress(ckanapi.NotFound):
+            admin.action.dataset_purge(id=name)
+    with contextlib.suppress(ckanapi.NotFound):
+        admin.action.organization_purge(id=agency)
+    lake = Lake(settings)
+    for name in names:
+        set_public_read(lake.client, lake.bucket, dataset_prefix(agency, name), False)
+    prefixes = [f"{zone}/{agency}/" for zone in ("raw", "clean", "quarantine", "reports", "published")]
+    prefixes += [staging_root(agency, n) for n in names] + [f"state/{n}/" for n in names]
+    for prefix in prefixes:
+        keys = list(lake.keys(prefix))
+        list(lake.client.remove_objects(lake.bucket, [DeleteObject(k) for k in keys]))
+        for folder in folders_of(keys, prefix):
+            with contextlib.suppress(Exception):
+                lake.client.remove_object(lake.bucket, folder)
+
+
+def _launch(deployment: Deployment, name: str) -> str:
+    params = {
+        "selector": {"repositoryLocationName": LOCATION, "repositoryName": "__repository__",
+                     "jobName": job_name_for(name)},
+        "runConfigData": {},
+        "executionMetadata": {"tags": [{"key": "citydata/trigger", "value": "load-test"}]},
+    }  # fmt: skip
+    result = deployment.graphql(_LAUNCH, params=params)["launchRun"]
+    assert result["__typename"] == "LaunchRunSuccess", result
+    return str(result["run"]["runId"])
+
+
+def job_name_for(name: str) -> str:
+    return f"{key_part(name)}_graph"
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return a["startTime"] < b["endTime"] and b["startTime"] < a["endTime"]
+
+
+def test_fifty_datasets_queued_at_once_all_publish(stack_ready, unique, tmp_path):
+    settings = stack_ready
+    agency = f"test-load-{unique}"
+    names = _write_specs(tmp_path, unique, agency)
+    try:
+        started = time.monotonic()
+        with _deployment(settings, tmp_path) as deployment:
+            ready = time.monotonic()
+            run_ids = {name: _launch(deployment, name) for name in names}
+            again = _launch(deployment, names[0])  # a second run of one dataset: waits for the first
+            submitted = time.monotonic()
+            ids = [*run_ids.values(), again]
+            deadline = submitted + TIMEOUT_S
+            while True:
+                runs = deployment.graphql(_RUNS, ids=ids)["runsOrError"]["results"]
+                states = [r["status"] for r in runs]
+                if all(s in ("SUCCESS", "FAILURE", "CANCELED") for s in states) and len(runs) == len(ids):
+                    break
+                assert not deployment.dead(), f"exited: {deployment.dead()}; logs in {tmp_path / 'logs'}"
+                assert time.monotonic() < deadline, {s: states.count(s) for s in set(states)}
+                time.sleep(2)
+            drained = time.monotonic()
+        by_id = {r["runId"]: r for r in runs}
+        failed = [(r["jobName"], r["status"]) for r in runs if r["status"] != "SUCCESS"]
+        assert not failed, f"{len(failed)} runs did not succeed: {failed[:5]}; logs in {tmp_path / 'dagster'}"
+
+        # The queue's limits held: at most two runs at once, never two of the same dataset.
+        spans = sorted(runs, key=lambda r: r["startTime"])
+        most = max(sum(1 for o in spans if _overlap(r, o)) for r in spans)
+        assert most <= 2, f"{most} runs overlapped"
+        assert not _overlap(by_id[run_ids[names[0]]], by_id[again])
+        assert {t["value"] for r in runs for t in r["tags"] if t["key"] == DATASET_TAG} == set(names)
+
+        # Every dataset is published: lake version, CKAN entry, public Parquet.
+        lake = Lake(settings)
+        anonymous = ckan_client(settings, anonymous=True)
+        for name in names:
+            pointer = read_pointer(lake, agency, name)
+            assert pointer is not None and pointer.current == 1, (name, pointer)
+            pkg = anonymous.action.package_show(id=name)
+            assert pkg["version"] == "1"
+            parquet = next(r for r in pkg["resources"] if r.get("citydata_role") == "parquet-00000")
+            reply = requests.get(parquet["url"], timeout=30)
+            assert reply.status_code == 200, f"{name}: anonymous GET of its Parquet -> {reply.status_code}"
+
+        durations = [r["endTime"] - r["startTime"] for r in runs]
+        print(
+            f"\n{len(ids)} queued runs: deployment ready in {ready - started:.1f}s, submitted in "
+            f"{submitted - ready:.1f}s, queue drained in {drained - submitted:.1f}s "
+            f"({(drained - submitted) / len(ids):.2f}s per run); run wall time median "
+            f"{statistics.median(durations):.1f}s, max {max(durations):.1f}s"
+        )
+    finally:
+        _cleanup(settings, agency, names)
