@@ -7,17 +7,24 @@ statement. MinIO, AWS S3 and SeaweedFS (verified with 4.48, which stores the pol
 bucket's filer entry) honour prefix-limited bucket policies. Other statements are kept as they are
 (a dataset made private is removed from any anonymous-GET statement naming its prefix).
 
-The policy is read, changed and written back: a process-wide lock serialises writers in one
-process (several publishers in parallel threads); concurrent processes editing the same bucket
-policy can still race (last writer wins), so run publication for one bucket from one process
-at a time, or re-run: the operation is idempotent.
+The policy is read, changed and written back under a lock: a thread lock for publishers in one
+process, and an exclusive `flock` on a per-bucket file in the temp folder for publishers in
+separate processes on one host (Dagster runs two datasets at a time, each in its own process;
+without it, two concurrent grants lose one: last writer wins). Publishers on different hosts
+sharing one bucket would need a lock service; the operation is idempotent, so a re-run repairs.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import re
+import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from minio import Minio
@@ -109,9 +116,23 @@ def read_policy(client: Minio, bucket: str) -> dict[str, Any] | None:
     return json.loads(text) if text and text.strip() else None
 
 
+@contextmanager
+def policy_lock(bucket: str) -> Iterator[None]:
+    """Held while a bucket policy is read, changed and written: threads and processes of this host."""
+    path = (
+        Path(tempfile.gettempdir()) / f"citydata-bucket-policy-{re.sub(r'[^A-Za-z0-9.-]', '_', bucket)}.lock"
+    )
+    with _LOCK, path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def set_public_read(client: Minio, bucket: str, prefix: str, public: bool) -> bool:
     """Grant or revoke anonymous read of `prefix`; True when the bucket policy was written."""
-    with _LOCK:
+    with policy_lock(bucket):
         current = read_policy(client, bucket)
         if grants_public_read(current, bucket, prefix) == public:
             return False
