@@ -102,7 +102,7 @@ def test_keys_read_from_a_catalog_manifest_must_stay_in_the_published_zone(bad):
     assert _published_key("published/so-gtvt/bai-giu-xe/v2/part-00000.parquet")
 
 
-@pytest.mark.parametrize("bad", ["../../etc/cron.d/x", "/tmp/x", "..", "a/b", "x"])
+@pytest.mark.parametrize("bad", ["../../etc/cron.d/x", "/etc/x", "..", "a/b", "x"])
 def test_get_refuses_a_catalog_name_that_is_a_path(bad):
     assert not CKAN_NAME.fullmatch(bad)
     assert CKAN_NAME.fullmatch("bai-giu-xe") and CKAN_NAME.fullmatch("foreign_portal_name")
