@@ -39,6 +39,13 @@ class DagsterService(Service):
         for key in ("CITYDATA_DAGSTER_STORAGE_DIR", "CITYDATA_DAGSTER_COMPUTE_LOG_DIR"):
             Path(env[key]).mkdir(parents=True, exist_ok=True)
         self.ctx.env_file.update({"CITYDATA_DAGSTER__WEBSERVER_URL": self.url})
+        storage = Path(env["CITYDATA_DAGSTER_STORAGE_DIR"])
+        if not (storage / "schedules").exists():
+            # Create the storage once here: the webserver and the daemon starting together would
+            # both migrate a new schedule database and leave it with two version rows.
+            bin_dir = Path(sys.executable).parent
+            migrate = [bin_dir / "dagster", "instance", "migrate"]
+            self.ctx.run(migrate, service=self.name, env=env, cwd=REPO_ROOT)
 
     def processes(self) -> list[ProcessSpec]:
         bin_dir = Path(sys.executable).parent
