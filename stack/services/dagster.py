@@ -44,7 +44,7 @@ class DagsterService(Service):
             # Create the storage once here: the webserver and the daemon starting together would
             # both migrate a new schedule database and leave it with two version rows.
             bin_dir = Path(sys.executable).parent
-            migrate = [bin_dir / "dagster", "instance", "migrate"]
+            migrate: list[str | Path] = [bin_dir / "dagster", "instance", "migrate"]
             self.ctx.run(migrate, service=self.name, env=env, cwd=REPO_ROOT)
 
     def processes(self) -> list[ProcessSpec]:
