@@ -33,7 +33,7 @@ def check_key(key: str) -> str:
     Refused: empty keys, absolute paths (`/x`, `C:\\x`), `..` segments, also when %-encoded
     (`%2e%2e/`, `%2F`, double-encoded `%252e`), and NUL characters.
     """
-    decoded = _percent_decoded(key)
+    decoded = percent_decoded(key)
     if not key.strip("/"):
         raise UnsafeKeyError("empty path")
     if "\x00" in decoded:
@@ -52,7 +52,7 @@ def safe_relative(path: str) -> str:
     return "/".join(safe_part(_sanitize(p)) for p in parts)
 
 
-def _percent_decoded(text: str, rounds: int = 3) -> str:
+def percent_decoded(text: str, rounds: int = 3) -> str:
     """`text` with %-escapes undone, repeatedly (%252e -> %2e -> .), as a lenient server might."""
     for _ in range(rounds):
         decoded = unquote(text)

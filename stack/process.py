@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from citydata.processes import start_ticks
+
 
 class ServiceError(RuntimeError):
     """A service could not be installed or started; carries the tail of its log."""
@@ -51,16 +53,6 @@ def tail(path: Path, lines: int = 25) -> str:
     return "\n".join(data.splitlines()[-lines:])
 
 
-def _proc_start_time(pid: int) -> str | None:
-    """Kernel start time of a PID: guards against a recycled PID being mistaken for ours."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name may contain spaces; fields after the closing paren are fixed.
-    return stat.rsplit(")", 1)[1].split()[19]
-
-
 @dataclass
 class ProcessSpec:
     """One long-running process of a service."""
@@ -88,7 +80,7 @@ class ManagedProcess:
         except (OSError, ValueError):
             return None
         pid = int(record["pid"])
-        if _proc_start_time(pid) == record.get("start") and _alive(pid):
+        if start_ticks(pid) == record.get("start") and _alive(pid):
             return pid
         self.pid_file.unlink(missing_ok=True)
         return None
@@ -115,7 +107,7 @@ class ManagedProcess:
             close_fds=True,
         )
         log.close()
-        record = {"pid": proc.pid, "start": _proc_start_time(proc.pid), "argv": self.spec.argv[:3]}
+        record = {"pid": proc.pid, "start": start_ticks(proc.pid), "argv": self.spec.argv[:3]}
         self.pid_file.write_text(json.dumps(record))
         return proc.pid
 

@@ -26,7 +26,6 @@ import posixpath
 import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import unquote
 
 import urllib3
 from pydantic import Field, field_validator, model_validator
@@ -41,6 +40,7 @@ from connectors.base import (
     resolve_env,
     spool_chunks,
 )
+from lake.layout import percent_decoded
 
 if TYPE_CHECKING:
     from minio import Minio
@@ -58,7 +58,7 @@ def unsafe_key_reason(key: str) -> str | None:
         return "absolute path"
     if any(part == ".." for part in re.split(r"[/\\]", key)):
         return "path traversal ('..' segment)"
-    decoded = _percent_decoded(key)
+    decoded = percent_decoded(key)
     if decoded != key and (
         decoded.startswith(("/", "\\")) or any(p == ".." for p in re.split(r"[/\\]", decoded))
     ):
@@ -66,16 +66,6 @@ def unsafe_key_reason(key: str) -> str | None:
     if "\x00" in key:
         return "NUL character"
     return None
-
-
-def _percent_decoded(key: str, rounds: int = 3) -> str:
-    """`key` with %-escapes undone (repeatedly: %252e is %2e is .), as a lenient server might."""
-    for _ in range(rounds):
-        decoded = unquote(key)
-        if decoded == key:
-            break
-        key = decoded
-    return key
 
 
 def _env(ref: str, what: str) -> str:
