@@ -139,9 +139,10 @@ def reindex(
             client.call(
                 "member_create", id=m.group, object=m.package_id, object_type="package", capacity=m.capacity
             )
-        except CatalogUnavailable:
-            raise  # CKAN or Solr is down: no point in trying every other dataset
         except CatalogError as exc:
+            # CKAN or its Solr down: this raises CatalogUnavailable, and everything stops. Otherwise
+            # only this dataset failed (e.g. CKAN 2.12 cannot index one with package relationships).
+            client.call("package_search", rows=0)
             return m.package_id, str(exc)
         return m.package_id, None
 

@@ -2,8 +2,10 @@
 
 `catalog/publish.py` was not available when this was written, so ckanapi is used directly. The
 organization is the source's agency (created when missing); title and notes satisfy the DCAT-AP
-scheming schema; counts and agreement go into the notes, as extras when the schema accepts them, and
-a `derives_from` relationship links to the source dataset when that exists in CKAN.
+scheming schema; counts and agreement go into the notes, as extras when the schema accepts them. The
+link to the source dataset is a DCAT qualified relation (role prov:wasDerivedFrom), not a CKAN package
+relationship: CKAN 2.12 cannot index a dataset that has one (KeyError 'subject_package_id'), so such
+datasets drop out of search after any re-index. Relationships made by earlier versions are removed.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ def publish(spec: DatasetSpec, result: PullResult, settings: Settings | None = N
     except ckanapi.NotFound:
         org = ckan.action.organization_create(name=spec.agency.id, title=spec.agency.title.vi)
     agreement = result.agreement
+    source_url = f"{settings.ckan.url.rstrip('/')}/dataset/{spec.id}"
     figures: dict[str, Any] = {
         "tasks": result.tasks,
         "annotated_tasks": result.annotated_tasks,
@@ -69,6 +72,9 @@ def publish(spec: DatasetSpec, result: PullResult, settings: Settings | None = N
             {"name": t} for t in ("labels", "label-studio", *(SYNTHETIC_TAGS if spec.synthetic else ()))
         ],
         "extras": extras,
+        "qualified_relation": [
+            {"uri": source_url, "relation": source_url, "role": "http://www.w3.org/ns/prov#wasDerivedFrom"}
+        ],
     }
     try:
         existing = ckan.action.package_show(id=package["name"])
@@ -79,16 +85,16 @@ def publish(spec: DatasetSpec, result: PullResult, settings: Settings | None = N
     try:
         pkg = action(**kwargs)
     except ckanapi.ValidationError:
-        kwargs.pop("extras")  # a scheming schema without free extras: the notes carry the figures
+        # a schema without free extras or DCAT fields: the notes carry the figures and the source
+        kwargs.pop("extras")
+        kwargs.pop("qualified_relation")
         pkg = action(**kwargs)
     try:
         source = ckan.action.package_show(id=spec.id)
     except ckanapi.NotFound:
         return dict(pkg)  # the source is not in the catalog (yet): the extras/notes name it
     try:
-        ckan.action.package_relationship_create(subject=pkg["id"], object=source["id"], type="derives_from")
+        ckan.action.package_relationship_delete(subject=pkg["id"], object=source["id"], type="derives_from")
     except ckanapi.CKANAPIError:
-        # CKAN 2.12: the package_patch above marks the relationship deleted; re-creating it is saved
-        # but answers 500 (DetachedInstanceError while rendering). NotFound here if it is really missing.
-        ckan.action.package_relationships_list(id=pkg["id"], id2=source["id"], rel="derives_from")
+        pass  # none (the usual case)
     return dict(pkg)

@@ -149,6 +149,9 @@ def test_push_annotate_pull_agreement_publish(env, unique):
     shown = ckan_client(settings).action.package_show(id=f"{spec.id}-labels")
     assert shown["id"] == pkg["id"] and shown["organization"]["name"] == spec.agency.id
     assert "0.615" in shown["notes"]
+    [link] = shown["qualified_relation"]  # DCAT: labels were derived from the source dataset
+    assert link["relation"].endswith(f"/dataset/{spec.id}") and link["role"].endswith("#wasDerivedFrom")
+    assert not shown.get("relationships_as_subject")  # none: CKAN 2.12 cannot index those
 
 
 def test_deleted_task_is_reported_not_recreated(env):
