@@ -55,7 +55,7 @@ read as a string (typing happens later, in cleaning).
   while the caller works on the current one.
 * **Memory**: pyarrow blocks of 1-4 MiB (sized from ``batch_rows``), and pyarrow's own read-ahead
   (32 blocks, not configurable) held back to 4 blocks by the stream it reads from; measured peak
-  RSS for a 2 GB file: about 250 MB reading, about 350 MB reading + ``clean_table``.
+  RSS for a 2 GB file read and cleaned (``benchmarks.ingest_throughput --big-gb 2``): about 430 MB.
 * **Speed**: the first pass parses blocks on pyarrow's threads. Only serial parsing reports the
   number of a bad row, so at the first row with a wrong field count the pass stops and the file
   is read again serially, skipping the rows already handed out (like a block growth above).
