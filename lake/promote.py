@@ -336,14 +336,7 @@ def _publish_version(
                 source=source, report=report, options=options, build=wanted_build, run_id=run_id,
                 created_at=created_at, hooks=hooks, workdir=workdir, lap=lap,
             )  # fmt: skip
-        entry = VersionEntry(
-            version=version,
-            manifest=manifest_key(agency, dataset, version),
-            created_at=manifest["created_at"],
-            rows=manifest["rows"],
-            content_hash=manifest["content_hash"],
-            source_pull_id=manifest.get("source", {}).get("pull_id"),
-        )
+        entry = _entry_of(agency, dataset, manifest)
         new_pointer, dropped = next_pointer(base, entry, options.keep_versions, created_at, run_id)
         new_pointer.dataset, new_pointer.agency = dataset, agency
         writer.put_json(current_key(agency, dataset), new_pointer.as_dict())  # the commit

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from samples.feedback import WARDS  # the same wards as the feedback sample
+
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FIELDS = ["ho_ten", "so_dien_thoai", "dia_chi", "noi_dung", "ngay"]
 WIDTH, HEIGHT = 850, 1100  # about A4 at 100 dpi
@@ -34,7 +36,6 @@ STREETS = [
     "Võ Văn Kiệt",
     "Trần Hưng Đạo",
 ]
-WARDS = ["Phường Sài Gòn", "Phường Bến Thành", "Phường Tân Định", "Phường Xuân Hòa", "Phường Gia Định"]
 COMPLAINTS = [
     "Đề nghị sửa ổ gà trước nhà số {n} đường {street}, xe máy nhiều lần bị té ngã.",
     "Rác thải tồn đọng nhiều ngày ở đầu hẻm {n} {street}, gây mùi hôi.",
