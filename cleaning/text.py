@@ -176,8 +176,10 @@ def _token_set(tokens: tuple[str, ...]) -> pa.Array:
     return pa.array(sorted(variants), pa.string())
 
 
-def _max_bytes(values: pa.Array) -> int:
-    return int(pc.max(pc.binary_length(values)).as_py() or 0) if len(values) else 0
+@functools.lru_cache(maxsize=8)
+def _token_max_bytes(tokens: tuple[str, ...]) -> int:
+    """The longest token variant in UTF-8 bytes: longer cells cannot be null tokens."""
+    return max((len(t.encode()) for t in _token_set(tokens).to_pylist()), default=0)
 
 
 def _any_shorter(values: ArrayLike, limit: int) -> bool:
@@ -261,9 +263,10 @@ def normalize_strings(
         out: ArrayLike = pa.chunked_array(_fix_chunks(list(values.chunks), collapse_whitespace), values.type)
     else:
         out = _fix_chunks([values], collapse_whitespace)[0]
-    tokens = _token_set(tuple(null_tokens) + EXCEL_ERRORS)
+    wanted = tuple(null_tokens) + EXCEL_ERRORS
+    tokens = _token_set(wanted)
     issues: list[Issue] = []
-    if not _any_shorter(out, _max_bytes(tokens)):  # free text: no cell is short enough to be a token
+    if not _any_shorter(out, _token_max_bytes(wanted)):  # free text: no cell is short enough
         return Cleaned(out, issues)
     nulls = pc.is_in(out, value_set=tokens.cast(out.type))
     if pc.any(nulls).as_py():
