@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cleaning._arrow import string_span
+from cleaning.buffers import bool_array, string_span, valid_mask
 from cleaning.issues import Issue, issues_for_mask
 from cleaning.text import DEFAULT_NULL_TOKENS, Cleaned, null_token_set
 
@@ -35,6 +35,8 @@ _PATTERNS = (
     # month and year only: "tháng 3/2024", "tháng 3 năm 2024", "03/2024"
     r"^(?:tháng\s*)?(?P<m>\d{1,2})\s*(?:[/\-]|năm)\s*(?P<y>\d{4})$",
 )
+_DMY_DIGITS = sum(1 << j for j in (0, 1, 3, 4, 6, 7, 8, 9))  # dd/mm/yyyy
+_YMD_DIGITS = sum(1 << j for j in (0, 1, 2, 3, 5, 6, 8, 9))  # yyyy-mm-dd
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
 # status codes per cell
@@ -58,6 +60,25 @@ def _civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.
     return days.astype(np.int64), status
 
 
+def _civil_table(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``_civil`` through a table of month starts for the years present (a few gathers per cell)."""
+    y0, y1 = int(y.min()), int(y.max())
+    if y0 < 1 or y1 - y0 > 400:  # odd years: the arithmetic form handles every case
+        return _civil(y, m, d)
+    years = np.repeat(np.arange(y0, y1 + 1, dtype=np.int32), 14)
+    months = np.tile(np.arange(14, dtype=np.int32), y1 - y0 + 1)  # 0 and 13: never valid
+    first, _ = _civil(years, np.clip(months, 1, 12), np.ones_like(years))
+    leap = (years % 4 == 0) & ((years % 100 != 0) | (years % 400 == 0))
+    length = np.where((months >= 1) & (months <= 12), _DAYS_IN_MONTH[np.clip(months, 0, 12)], 0)
+    length = length + ((months == 2) & leap)
+    cell = (y - y0).astype(np.int64) * 14 + np.minimum(m, 13)
+    days = first[cell] + d - 1
+    month_ok = (m >= 1) & (m <= 12)
+    ok = (d >= 1) & (d <= length[cell])
+    status = np.where(ok, _OK, np.where(month_ok, _INVALID, _BAD_MONTH)).astype(np.int8)
+    return days.astype(np.int64), status
+
+
 def _fixed_width(chunk: pa.Array, day_first: bool) -> tuple[np.ndarray, np.ndarray]:
     """numpy fast path for 'dd/mm/yyyy' ('-' or '.' too) and 'yyyy-mm-dd': (days, status)."""
     n = len(chunk)
@@ -70,30 +91,33 @@ def _fixed_width(chunk: pa.Array, day_first: bool) -> tuple[np.ndarray, np.ndarr
     lengths = offsets[1:] - offsets[:-1]
     candidates = lengths == 10
     if chunk.null_count:
-        candidates &= np.asarray(pc.is_valid(chunk).to_numpy(zero_copy_only=False), dtype=bool)
-    rows = np.flatnonzero(candidates)
-    if rows.size == 0:
-        return days, status
-    starts = offsets[rows]
-    c = [raw[starts + j] for j in range(10)]  # byte j of every candidate cell
-    n_ = [(b - np.uint8(48)) for b in c]  # digits become 0..9, anything else wraps above 9
-    dig = [v <= 9 for v in n_]
-    sep = [(c[j] == 47) | (c[j] == 45) | (c[j] == 46) for j in (2, 5)]  # / - .
-    dmy = dig[0] & dig[1] & dig[3] & dig[4] & dig[6] & dig[7] & dig[8] & dig[9] & sep[0] & sep[1]
-    ymd = dig[0] & dig[1] & dig[2] & dig[3] & dig[5] & dig[6] & dig[8] & dig[9] & (c[4] == 45) & (c[7] == 45)
+        candidates &= valid_mask(chunk)
+    rows: np.ndarray
+    if candidates.all() and raw.size == 10 * n:
+        rows, block = np.arange(n), raw.reshape(n, 10)  # every cell 10 bytes: a zero-copy view
+    else:
+        rows = np.flatnonzero(candidates)
+        if rows.size == 0:
+            return days, status
+        block = raw[offsets[rows][:, None] + np.arange(10)]  # byte j of every candidate cell
+    v = block - np.uint8(48)  # digits become 0..9, anything else wraps above 9
+    # Which of the 10 bytes are digits, as the bits of one number per cell.
+    digits = np.packbits(v <= 9, axis=1, bitorder="little").view("<u2")[:, 0]
+    s2, s5 = block[:, 2], block[:, 5]
+    sep = ((s2 == 47) | (s2 == 45) | (s2 == 46)) & ((s5 == 47) | (s5 == 45) | (s5 == 46))  # / - .
+    dmy = ((digits & _DMY_DIGITS) == _DMY_DIGITS) & sep
+    ymd = ((digits & _YMD_DIGITS) == _YMD_DIGITS) & (block[:, 4] == 45) & (block[:, 7] == 45)
     hit = dmy | ymd
     if not hit.any():
         return days, status
     if not hit.all():
-        n_, dmy, rows = [v[hit] for v in n_], dmy[hit], rows[hit]
-    v = [x.astype(np.int32) for x in n_]
-    first, second = v[0] * 10 + v[1], v[3] * 10 + v[4]
-    d = np.where(dmy, first if day_first else second, v[8] * 10 + v[9])
-    m = np.where(dmy, second if day_first else first, v[5] * 10 + v[6])
-    y = np.where(
-        dmy, v[6] * 1000 + v[7] * 100 + v[8] * 10 + v[9], v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3]
-    )
-    days[rows], status[rows] = _civil(y, m, d)
+        v, dmy, rows = v[hit], dmy[hit], rows[hit]
+    v = v.astype(np.int32)
+    p01, p34, p56, p89 = (v[:, j] * 10 + v[:, j + 1] for j in (0, 3, 5, 8))  # two-digit fields
+    d = np.where(dmy, p01 if day_first else p34, p89)
+    m = np.where(dmy, p34 if day_first else p01, p56)
+    y = np.where(dmy, v[:, 6] * 1000 + v[:, 7] * 100 + p89, p01 * 100 + v[:, 2] * 10 + v[:, 3])
+    days[rows], status[rows] = _civil_table(y, m, d)
     return days, status
 
 
@@ -112,7 +136,7 @@ def _general(
     These cells are trimmed and NFC-normalised here; null tokens ("N/A", "-"...) become null.
     """
     empty = pa.scalar(None, pa.string())
-    rest = pc.if_else(pa.array(todo), values, empty)
+    rest = pc.if_else(bool_array(todo), values, empty)
     rest = pc.utf8_lower(pc.utf8_normalize(pc.utf8_trim_whitespace(rest), "NFC"))
     blank = np.asarray(pc.fill_null(pc.is_in(rest, value_set=null_token_set(null_tokens)), False).to_numpy())
     todo = todo & ~blank
@@ -121,7 +145,7 @@ def _general(
     for i, pattern in enumerate(_PATTERNS):
         if not left.any():
             break
-        found = pc.extract_regex(pc.if_else(pa.array(left), rest, empty), pattern)
+        found = pc.extract_regex(pc.if_else(bool_array(left), rest, empty), pattern)
         hit = np.asarray(pc.is_valid(found).to_numpy(zero_copy_only=False), dtype=bool)
         if not hit.any():
             continue
@@ -188,7 +212,7 @@ def parse_dates(
     for code, reason in reasons.items():
         mask = status == code
         if mask.any():
-            issues += issues_for_mask(chunked, pa.array(mask), column, reason)
+            issues += issues_for_mask(chunked, bool_array(mask), column, reason)
     issues.sort(key=lambda i: i.row)
     result: pa.Array | pa.ChunkedArray = (
         pa.chunked_array([out]) if isinstance(values, pa.ChunkedArray) else out

@@ -14,7 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cleaning._arrow import scatter, string_span, translate_strings, valid_mask
+from cleaning._number_scan import scan_strict, strict_pattern
+from cleaning.buffers import bool_array, scatter, string_span
 from cleaning.issues import issues_for_mask
 from cleaning.text import DEFAULT_NULL_TOKENS, Cleaned, null_token_set
 
@@ -28,8 +29,7 @@ _AFFIX = r"(?:vnđ|vnd|đồng|dong|đ|₫|usd|\$|%)"
 
 
 def _strict(locale: Locale) -> str:
-    thousands, decimal = (r"\.", ",") if locale == "vi" else (",", r"\.")
-    return rf"^[+-]?(?:\d{{1,3}}(?:{thousands}\d{{3}})+|\d+)(?:{decimal}\d+)?$"
+    return strict_pattern(*_SEP[locale])
 
 
 def _lenient(locale: Locale) -> str:
@@ -40,63 +40,8 @@ def _lenient(locale: Locale) -> str:
 
 
 def strict_number_mask(values: pa.Array, locale: Locale) -> np.ndarray:
-    """Cells written exactly as ``_strict(locale)`` says, without a regex: byte classes in numpy.
-
-    ``^[+-]?(?:\\d{1,3}(?:T\\d{3})+|\\d+)(?:D\\d+)?$`` with T, D the locale's thousands and decimal
-    separators. Nulls are False. The regex is the specification (a unit test compares the two).
-    """
-    n = len(values)
-    if n == 0:
-        return np.zeros(0, dtype=bool)
-    thousands, decimal = (ord(c) for c in _SEP[locale])
-    data, offsets = string_span(values)
-    raw = np.frombuffer(data, dtype=np.uint8)
-    if raw.size == 0:
-        return np.zeros(n, dtype=bool)
-    starts, ends = offsets[:-1].astype(np.int64), offsets[1:].astype(np.int64)
-    digit = (raw - np.uint8(0x30)) < 10
-    is_t, is_d = raw == thousands, raw == decimal
-
-    def per_cell(mask: np.ndarray) -> np.ndarray:
-        total = np.zeros(mask.size + 1, dtype=np.int32)
-        np.cumsum(mask, dtype=np.int32, out=total[1:])
-        return total[ends] - total[starts]
-
-    nonempty = ends > starts
-    first = raw[np.minimum(starts, raw.size - 1)]
-    signed = nonempty & ((first == 0x2B) | (first == 0x2D))
-    ok = nonempty & (per_cell(digit | is_t | is_d) + signed == ends - starts)
-    if is_d.any():
-        ok &= per_cell(is_d) <= 1
-    body = starts + signed
-    ok &= (body < ends) & digit[np.minimum(body, raw.size - 1)] & digit[np.maximum(ends - 1, 0)]
-    if values.null_count:
-        ok &= valid_mask(values)
-    t_pos = np.flatnonzero(is_t)
-    if t_pos.size:
-        cell = np.searchsorted(ends, t_pos, side="right")
-        end = ends[cell]
-        after = [np.minimum(t_pos + k, raw.size - 1) for k in (1, 2, 3, 4)]
-        group = (t_pos + 3 < end) & digit[after[0]] & digit[after[1]] & digit[after[2]]
-        group &= (t_pos + 4 == end) | is_t[after[3]] | is_d[after[3]]
-        d_pos = np.flatnonzero(is_d)
-        cell_d = np.full(n, np.iinfo(np.int64).max)
-        cell_d[np.searchsorted(ends, d_pos, side="right")] = d_pos
-        group &= t_pos < cell_d[cell]  # no thousands separator after the decimal one
-        leading = np.concatenate([[True], cell[1:] != cell[:-1]])  # the first T of each cell
-        group[leading] &= t_pos[leading] - body[cell[leading]] <= 3
-        bad = np.zeros(n, dtype=bool)
-        bad[cell[~group]] = True
-        ok &= ~bad
-    return ok
-
-
-def _to_plain(values: pa.ChunkedArray, locale: Locale) -> pa.ChunkedArray:
-    """'1.234,5' (vi) / '1,234.5' (en) -> '1234.5' (byte-level, vectorised; strict-format cells only)."""
-    thousands, decimal = _SEP[locale]
-    replace, by = (decimal.encode(), b".") if decimal != "." else (b"", b"")
-    chunks = [translate_strings(c, thousands.encode(), replace, by) for c in values.chunks]
-    return pa.chunked_array(chunks, pa.string())
+    """Cells written exactly as ``_strict(locale)`` says (nulls are False)."""
+    return scan_strict(values, *_SEP[locale])[0]
 
 
 def _has_decimal(plain: pa.ChunkedArray) -> bool:
@@ -113,10 +58,9 @@ def _parse(
     so number columns need no separate text pass.
     """
     present = pc.is_valid(values)
-    ok = pa.chunked_array([pa.array(strict_number_mask(c, locale)) for c in values.chunks], pa.bool_())
-    plain = _to_plain(values, locale)
-    if not pc.all(ok).as_py():
-        plain = pc.if_else(ok, plain, pa.scalar(None, pa.string()))
+    scans = [scan_strict(c, *_SEP[locale]) for c in values.chunks]
+    ok = pa.chunked_array([bool_array(mask) for mask, _ in scans], pa.bool_())
+    plain = pa.chunked_array([strings for _, strings in scans], pa.string())
     todo = pc.and_(present, pc.invert(ok))
     percent = pc.and_(todo, False)
     blank = percent

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cleaning._arrow import string_span
+from cleaning.buffers import bool_array, string_span
 
 __all__ = ["PII_KINDS", "PiiFinding", "PiiReport", "apply_pii", "mask_pii", "scan_pii"]
 
@@ -94,7 +94,7 @@ def _candidates(values: pa.ChunkedArray | pa.Array) -> tuple[pa.Array, pa.Array]
             at_ok.append(np.diff(at_count[offsets]) > 0)
         else:
             at_ok.append(np.zeros(len(chunk), dtype=bool))
-    return pa.array(np.concatenate(digits_ok)), pa.array(np.concatenate(at_ok))
+    return bool_array(np.concatenate(digits_ok)), bool_array(np.concatenate(at_ok))
 
 
 def scan_pii(table: pa.Table, columns: Iterable[str] | None = None, min_count: int = 1) -> PiiReport:

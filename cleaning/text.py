@@ -18,8 +18,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cleaning._arrow import has_edge_space, string_span, valid_mask
+from cleaning.buffers import bool_array, has_edge_space, string_span, true_mask, valid_mask
 from cleaning.issues import Issue, issues_for_mask
+from cleaning.libc import buffer_contains
 
 __all__ = [
     "DEFAULT_NULL_TOKENS",
@@ -120,35 +121,31 @@ def _risky_bmp() -> np.ndarray:
     return table
 
 
-def _count_pairs(raw: np.ndarray, pair: int) -> int:
-    """Occurrences of the two bytes ``pair`` (0xHHLL: HH then LL) at any offset."""
-    native = ((pair & 0xFF) << 8) | (pair >> 8)  # little-endian view: no byte swap per element
-    even = np.frombuffer(raw.data, "<u2", count=raw.size // 2)
-    odd = np.frombuffer(raw.data, "<u2", count=(raw.size - 1) // 2, offset=1)
-    return int(np.count_nonzero(even == native)) + int(np.count_nonzero(odd == native))
-
-
-def _risky(raw: np.ndarray) -> bool:
+def _risky(data: pa.Buffer) -> bool:
     """May these UTF-8 bytes hold a non-NFC character or an odd space? (a superset; numpy passes)"""
-    if raw.max() < 0x80:
-        return bool((raw < 0x20).any())
-    if ((raw - np.uint8(0x20)) >= 0xD0).any():  # control characters, or 4-byte sequences
+    raw = np.frombuffer(data, dtype=np.uint8)
+    if raw.min() < 0x20:  # control characters (tab, line breaks...)
         return True
-    if ((raw - np.uint8(0xCC)) < 0x14).any():  # U+0300..U+07FF: combining marks, other scripts
-        return True
-    if (raw == 0xC2).any() and _count_pairs(raw, 0xC2A0):  # NBSP
-        return True
-    lead3 = (raw - np.uint8(0xE0)) < 0x10
-    n_lead3 = int(np.count_nonzero(lead3))
-    if n_lead3 == 0:
+    top = raw.max()
+    if top < 0xC2:  # ASCII
         return False
+    if top >= 0xF0:  # 4-byte sequences
+        return True
+    if top >= 0xCC and ((raw - np.uint8(0xCC)) < 0x14).any():  # U+0300..U+07FF: combining marks...
+        return True
+    if buffer_contains(data, b"\xc2\xa0"):  # NBSP
+        return True
+    if top < 0xE0:
+        return False
+    e1 = raw == 0xE1
+    n_e1 = int(np.count_nonzero(e1))
     # Vietnamese letters U+1E80..U+1EFF (E1 BA xx, E1 BB xx) are all safe
-    n_e1 = int(np.count_nonzero(raw == 0xE1))
-    if n_e1 and _count_pairs(raw, 0xE1BA) + _count_pairs(raw, 0xE1BB) != n_e1:
+    if n_e1 and (e1[:-1] & ((raw[1:] & np.uint8(0xFE)) != 0xBA)).any():
         return True  # other E1 xx characters (Hangul jamo, combining marks...): look closer per cell
-    if n_e1 == n_lead3:
+    lead3 = raw >= 0xE0
+    if int(np.count_nonzero(lead3)) == n_e1:
         return False
-    pos = np.flatnonzero(lead3 & (raw != 0xE1))  # other 3-byte characters: decode them
+    pos = np.flatnonzero(lead3 & ~e1)  # other 3-byte characters: decode them
     pos = pos[pos + 2 < raw.size]
     cp = (
         ((raw[pos].astype(np.int32) & 0x0F) << 12)
@@ -156,10 +153,6 @@ def _risky(raw: np.ndarray) -> bool:
         | (raw[pos + 2].astype(np.int32) & 0x3F)
     )
     return bool(_risky_bmp()[cp].any())
-
-
-def _double_space(raw: np.ndarray) -> bool:
-    return _count_pairs(raw, 0x2020) > 0
 
 
 def null_token_set(tokens: Sequence[str]) -> pa.Array:
@@ -177,24 +170,39 @@ def _token_set(tokens: tuple[str, ...]) -> pa.Array:
 
 
 @functools.lru_cache(maxsize=8)
-def _token_max_bytes(tokens: tuple[str, ...]) -> int:
-    """The longest token variant in UTF-8 bytes: longer cells cannot be null tokens."""
-    return max((len(t.encode()) for t in _token_set(tokens).to_pylist()), default=0)
+def _token_screen(tokens: tuple[str, ...]) -> tuple[int, np.ndarray]:
+    """(longest token variant in UTF-8 bytes, lookup table of the first bytes of the variants)."""
+    variants = [t.encode() for t in _token_set(tokens).to_pylist()]
+    first = np.zeros(256, dtype=bool)
+    first[[v[0] for v in variants if v]] = True
+    return max((len(v) for v in variants), default=0), first
 
 
-def _any_shorter(values: ArrayLike, limit: int) -> bool:
-    """Does any non-null cell have at most ``limit`` bytes? (from the offsets, no data pass)"""
-    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
-    for chunk in chunks:
-        if len(chunk) == chunk.null_count:
-            continue
-        lengths = np.diff(string_span(chunk)[1])
+def _token_candidates(values: ArrayLike, tokens: tuple[str, ...]) -> np.ndarray:
+    """Rows that could be a null token: short enough, empty or starting with a token's first byte.
+
+    From the offsets and one byte per cell (numpy): free text and codes skip the hash lookup.
+    """
+    limit, first_bytes = _token_screen(tokens)
+    allow_empty = "" in tokens
+    rows: list[np.ndarray] = []
+    base = 0
+    for chunk in values.chunks if isinstance(values, pa.ChunkedArray) else [values]:
+        data, offsets = string_span(chunk)
+        lengths = np.diff(offsets)
         short = lengths <= limit
-        if chunk.null_count:
-            short &= valid_mask(chunk)
         if short.any():
-            return True
-    return False
+            raw = np.frombuffer(data, dtype=np.uint8)
+            if raw.size:
+                lead = first_bytes[raw[np.minimum(offsets[:-1], raw.size - 1)]]
+                short &= lead & (lengths > 0) | (lengths == 0) & allow_empty
+            else:
+                short &= (lengths == 0) & allow_empty
+            if chunk.null_count:
+                short &= valid_mask(chunk)
+            rows.append(np.flatnonzero(short) + base)
+        base += len(chunk)
+    return np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
 
 
 def _is_string(t: pa.DataType) -> bool:
@@ -209,12 +217,12 @@ def _fix_chunks(chunks: list[pa.Array], collapse_whitespace: bool) -> list[pa.Ar
     chunks = [pc.utf8_trim_whitespace(c) if has_edge_space(c) else c for c in chunks]
     risky, double = [], []
     for i, chunk in enumerate(chunks):
-        raw = np.frombuffer(string_span(chunk)[0], dtype=np.uint8)
-        if raw.size == 0:
+        data = string_span(chunk)[0]
+        if data.size == 0:
             continue
-        if _risky(raw):
+        if _risky(data):
             risky.append(i)
-        elif collapse_whitespace and _double_space(raw):
+        elif collapse_whitespace and buffer_contains(data, b"  "):
             double.append(i)
     masks: dict[int, pa.Array] = {}
     ws = [" {2}", _ODD_SPACE] if collapse_whitespace else []
@@ -264,15 +272,22 @@ def normalize_strings(
     else:
         out = _fix_chunks([values], collapse_whitespace)[0]
     wanted = tuple(null_tokens) + EXCEL_ERRORS
-    tokens = _token_set(wanted)
     issues: list[Issue] = []
-    if not _any_shorter(out, _token_max_bytes(wanted)):  # free text: no cell is short enough
+    rows = _token_candidates(out, wanted)
+    if not rows.size:  # free text or codes: no cell can be a token
         return Cleaned(out, issues)
-    nulls = pc.is_in(out, value_set=tokens.cast(out.type))
-    if pc.any(nulls).as_py():
-        errors = pc.is_in(out, value_set=pa.array(EXCEL_ERRORS, out.type))
-        issues = issues_for_mask(out, errors, column, "excel error value")
-        out = pc.if_else(nulls, pa.scalar(None, out.type), out)
+    picked = pc.take(out, pa.array(rows, pa.int64()))
+    hits = true_mask(pc.is_in(picked, value_set=_token_set(wanted).cast(out.type)))
+    if hits.any():
+        nulls = np.zeros(len(out), dtype=bool)
+        nulls[rows[hits]] = True
+        errors = pc.is_in(picked, value_set=pa.array(EXCEL_ERRORS, out.type))
+        issues = [
+            Issue(int(row), column, value, "excel error value")
+            for row, value, error in zip(rows, picked.to_pylist(), errors.to_pylist(), strict=True)
+            if error
+        ]
+        out = pc.if_else(bool_array(nulls), pa.scalar(None, out.type), out)
     return Cleaned(out, issues)
 
 

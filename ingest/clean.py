@@ -12,11 +12,12 @@ zone. The other files of the pull, and other datasets, carry on.
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,12 +29,13 @@ import pyarrow.parquet as pq
 
 from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
+from cleaning.buffers import bool_array
 from cleaning.issues import Issue
 from connectors.base import RawObject
-from connectors.formats.base import FormatError, ReadInfo
+from connectors.formats.base import FormatError, ReadBatch, ReadInfo
 from connectors.formats.registry import reader_for
 from ingest.pull import PULL_MANIFEST, pull_manifest
-from ingest.transform import BatchCleaner, SchemaMismatchError
+from ingest.transform import BatchCleaner, BatchOutput, SchemaMismatchError
 from lake.layout import zone_prefix
 from lake.store import Lake
 
@@ -118,7 +120,7 @@ class _Deduplicator:
         dup = pd.Series(hashes).duplicated().to_numpy() | self._seen(hashes)
         if (~dup).any():
             self._add(hashes[~dup])
-        mask = pa.array(dup)
+        mask = bool_array(dup)
         return table.filter(pa.compute.invert(mask)), table.filter(mask)
 
 
@@ -230,17 +232,20 @@ def clean_pull(
                 reader = reader_for(obj["name"], spec.format.name, obj.get("media_type"))
                 report.format = reader.name
                 info = ReadInfo()
-                file_cleaner: BatchCleaner | None = None
-                for batch in reader.read(raw, spec.format, info):
-                    if file_cleaner is None:
-                        file_cleaner = BatchCleaner(
-                            spec, info.header_labels or batch.table.column_names, reader.number_locale
-                        )
-                        if cleaner is not None:
-                            file_cleaner.schema = cleaner.schema  # later files must fit the first
-                            for plan, first in zip(file_cleaner.columns, cleaner.columns, strict=False):
-                                plan.type, plan.inferred = first.type, first.inferred
-                        cleaner = cleaner or file_cleaner
+                batches = reader.read(raw, spec.format, info)
+                first = next(batches, None)  # the header labels are known from here on
+                cleaned: Iterator[tuple[ReadBatch, BatchOutput]] = iter(())
+                if first is not None:
+                    file_cleaner = BatchCleaner(
+                        spec, info.header_labels or first.table.column_names, reader.number_locale
+                    )
+                    if cleaner is not None:
+                        file_cleaner.schema = cleaner.schema  # later files must fit the first
+                        for plan, prior in zip(file_cleaner.columns, cleaner.columns, strict=False):
+                            plan.type, plan.inferred = prior.type, prior.inferred
+                    cleaner = cleaner or file_cleaner
+                    cleaned = file_cleaner.clean_all(itertools.chain([first], batches))
+                for batch, out in cleaned:
                     report.encoding = info.encoding
                     report.rows_read += batch.table.num_rows + len(batch.rejected)
                     outputs.write_rejected(
@@ -250,7 +255,6 @@ def clean_pull(
                         [r.raw for r in batch.rejected],
                     )
                     report.rows_rejected += len(batch.rejected)
-                    out = file_cleaner.clean(batch.table, batch.first_line, batch.lines)
                     good, duplicates = dedupe.split(out.good)
                     outputs.write_data(good)
                     report.rows_clean += good.num_rows

@@ -10,8 +10,9 @@ large file ends with the same schema.
 from __future__ import annotations
 
 import os
-from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from collections import defaultdict, deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -32,7 +33,10 @@ from cleaning import (
     snake_case_columns,
 )
 from cleaning.admin_units import ADMIN_COLUMNS
+from cleaning.buffers import bool_array, string_span
+from cleaning.libc import buffer_contains, keep_freed_memory
 from cleaning.text import DEFAULT_NULL_TOKENS, Cleaned, is_formula_injection
+from connectors.formats.base import ReadBatch
 
 _TRUE = {"true", "1", "x", "có", "co", "yes", "y", "đúng", "dung", "t"}
 _FALSE = {"false", "0", "không", "khong", "no", "n", "sai", "f"}
@@ -46,6 +50,7 @@ _ARROW_TYPES: dict[ColumnType, pa.DataType] = {
 }
 _INFER_MIN_VALID = 0.98  # share of non-null values that must parse before a column is typed
 _INFER_SAMPLE = 2_000
+_INFER_PROBE = 200
 _PII_SAMPLE = 20_000
 _VI_THOUSANDS = r"^[+-]?\d{1,3}(\.\d{3})+$"  # "1.200", "12.345.678": Vietnamese thousands
 
@@ -77,6 +82,16 @@ def _has_leading_zero_codes(values: pa.ChunkedArray | pa.Array) -> bool:
     return bool(pc.any(matches).as_py())
 
 
+def _digit_share(values: pa.ChunkedArray | pa.Array) -> float:
+    """Share of the (non-null) cells holding at least one ASCII digit."""
+    return float(pc.mean(pc.cast(pc.match_substring_regex(values, "[0-9]"), pa.float64())).as_py() or 0.0)
+
+
+def _failures(parsed: pa.Array | pa.ChunkedArray) -> int:
+    """Cells of a null-free sample that did not parse (null after parsing)."""
+    return parsed.null_count
+
+
 def _valid_share(parsed: pa.Array | pa.ChunkedArray, source: pa.Array | pa.ChunkedArray) -> float:
     present = len(source) - source.null_count
     return 1.0 if present == 0 else (len(parsed) - parsed.null_count) / present
@@ -95,61 +110,73 @@ def _rows_with_byte(values: pa.ChunkedArray, byte: int) -> list[int]:
     rows: list[int] = []
     base = 0
     for chunk in values.chunks:
+        if not len(chunk) or not buffer_contains(string_span(chunk)[0], bytes([byte])):
+            base += len(chunk)
+            continue
         offsets, data = _string_data(chunk)
         span = data[offsets[0] : offsets[-1]]
-        if span.size and (span == byte).any():
+        if span.size:
             hits = np.flatnonzero(span == byte) + offsets[0]
             rows.extend(int(r) + base for r in np.unique(np.searchsorted(offsets, hits, side="right") - 1))
         base += len(chunk)
     return rows
 
 
-def _strip_nul(table: pa.Table) -> tuple[pa.Table, list[Issue]]:
+def _strip_nul(values: pa.ChunkedArray, name: str) -> tuple[pa.ChunkedArray, list[Issue]]:
     """NUL bytes: invalid in PostgreSQL text and most tools; removed, each one reported."""
-    issues: list[Issue] = []
-    for i, name in enumerate(table.column_names):
-        values = table.column(name)
-        if not pa.types.is_string(values.type):
-            continue
-        rows = _rows_with_byte(values, 0)
-        if not rows:
-            continue
-        for row in rows:
-            issues.append(Issue(row, name, values[row].as_py().replace("\x00", "\\0"), "NUL byte removed"))
-        table = table.set_column(i, name, pc.replace_substring(values, "\x00", ""))
-    return table, issues
+    if not pa.types.is_string(values.type):
+        return values, []
+    rows = _rows_with_byte(values, 0)
+    if not rows:
+        return values, []
+    issues = [
+        Issue(row, name, values[row].as_py().replace("\x00", "\\0"), "NUL byte removed") for row in rows
+    ]
+    return pc.replace_substring(values, "\x00", ""), issues
 
 
+# Threads for column tasks; Arrow kernels and most numpy loops release the GIL.
 _POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="clean")
-_FORMULA_FIRST_BYTES = np.frombuffer(b"=+-@\t\r", dtype=np.uint8)
+# Threads for whole batches in flight (see BatchCleaner.clean_all); they wait on _POOL.
+_BATCHES = ThreadPoolExecutor(max_workers=2, thread_name_prefix="clean-batch")
+_FORMULA_FIRST = np.zeros(256, dtype=bool)
+_FORMULA_FIRST[list(b"=+-@\t\r")] = True
 
 
-def _formula_like(table: pa.Table) -> list[Issue]:
+def _formula_like(values: pa.ChunkedArray, name: str) -> list[Issue]:
     """Cells a spreadsheet would run as a formula; kept as data, escaped in CSV downloads."""
-    issues: list[Issue] = []
-    for name in table.column_names:
-        values = table.column(name)
-        if not pa.types.is_string(values.type):
-            continue
-        # The first byte of every cell straight from the buffers; the exact pattern on hits only.
-        candidates: list[int] = []
-        base = 0
-        for chunk in values.chunks:
-            offsets, data = _string_data(chunk)
-            starts, lengths = offsets[:-1], np.diff(offsets)
-            nonempty = np.flatnonzero(lengths > 0)
-            if nonempty.size:
-                first = data[starts[nonempty]]
-                candidates.extend((nonempty[np.isin(first, _FORMULA_FIRST_BYTES)] + base).tolist())
-            base += len(chunk)
-        if not candidates:
-            continue
-        picked = pc.take(values, pa.array(candidates, pa.int64()))
-        hits = pc.fill_null(is_formula_injection(picked), False).to_pylist()
-        for row, value, hit in zip(candidates, picked.to_pylist(), hits, strict=True):
-            if hit:
-                issues.append(Issue(row, name, value, "formula-like value (escaped in CSV downloads)"))
-    return issues
+    if not pa.types.is_string(values.type):
+        return []
+    # The first byte of every cell straight from the buffers; the exact pattern on hits only.
+    candidates: list[np.ndarray] = []
+    base = 0
+    for chunk in values.chunks:
+        offsets, data = _string_data(chunk)
+        if data.size:
+            starts = offsets[:-1]
+            # an empty cell reads its neighbour's first byte: a candidate at worst, checked below
+            hit = _FORMULA_FIRST[data[np.minimum(starts, data.size - 1)]]
+            if hit.any():
+                candidates.append(np.flatnonzero(hit & (offsets[1:] > starts)) + base)
+        base += len(chunk)
+    rows = np.concatenate(candidates) if candidates else np.zeros(0, dtype=np.int64)
+    if not rows.size:
+        return []
+    picked = pc.take(values, pa.array(rows, pa.int64()))
+    hits = pc.fill_null(is_formula_injection(picked), False).to_pylist()
+    return [
+        Issue(int(row), name, value, "formula-like value (escaped in CSV downloads)")
+        for row, value, hit in zip(rows, picked.to_pylist(), hits, strict=True)
+        if hit
+    ]
+
+
+@dataclass
+class _Column:
+    values: pa.ChunkedArray
+    rejects: list[Issue]
+    warnings: list[Issue]
+    formulas: list[Issue]
 
 
 class BatchCleaner:
@@ -157,6 +184,7 @@ class BatchCleaner:
         self, spec: DatasetSpec, header_labels: list[str], number_locale: Literal["vi", "en"] | None = None
     ) -> None:
         self.spec = spec
+        keep_freed_memory()
         # The reader's own number rendering first (Excel, JSON), then the spec's locale.
         self.locales: list[Literal["vi", "en"]] = list(
             dict.fromkeys([number_locale or spec.schema_.locale, spec.schema_.locale])
@@ -200,7 +228,34 @@ class BatchCleaner:
             for p in self.columns
         ]
 
-    # --- one batch ---------------------------------------------------------------------
+    # --- batches -----------------------------------------------------------------------
+    def clean_all(
+        self, batches: Iterable[ReadBatch], ahead: int = 1
+    ) -> Iterator[tuple[ReadBatch, BatchOutput]]:
+        """Each batch with its output, in order; up to ``ahead`` more batches are cleaned meanwhile.
+
+        The first batch fixes the schema alone; after it batches are independent, so the next one
+        is cleaned while the caller de-duplicates and writes this one (both cores stay busy).
+        """
+        pending: deque[tuple[ReadBatch, Future[BatchOutput]]] = deque()
+        try:
+            for batch in batches:
+                if self.schema is None:
+                    yield batch, self.clean(batch.table, batch.first_line, batch.lines)
+                    continue
+                pending.append(
+                    (batch, _BATCHES.submit(self.clean, batch.table, batch.first_line, batch.lines))
+                )
+                while len(pending) > ahead:
+                    done, future = pending.popleft()
+                    yield done, future.result()
+            while pending:
+                done, future = pending.popleft()
+                yield done, future.result()
+        finally:
+            for _, future in pending:
+                future.cancel()
+
     def clean(self, batch: pa.Table, first_line: int, lines: np.ndarray | None = None) -> BatchOutput:
         """Clean one batch; row ``i`` is on file line ``lines[i]`` (default ``first_line + i``)."""
 
@@ -210,40 +265,21 @@ class BatchCleaner:
         raw = batch.rename_columns([p.name for p in self.columns])
         if self.schema is None:
             self._infer_types(raw)
-        table, nul_issues = _strip_nul(raw)
-        rejects: list[Issue] = []
-        warnings: list[Issue] = list(nul_issues)
-
-        def one(plan: ColumnPlan) -> tuple[pa.ChunkedArray, list[Issue], list[Issue]]:
-            values = table.column(plan.name)
-            if plan.type == "string":
-                # Typed columns are trimmed and null-token-checked by their own parsers.
-                cleaned = normalize_strings(values, plan.name, self.null_tokens)
-                column = cleaned.values
-                text_warnings, issues = list(cleaned.issues), list[Issue]()
-            else:
-                column, issues = self._convert(values, plan)
-                text_warnings = []
-            chunked = column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
-            if plan.hint and not plan.hint.nullable:
-                missing = pc.is_null(chunked)
-                issues += [
-                    Issue(i, plan.name, None, "required value missing")
-                    for i in pc.indices_nonzero(missing).to_pylist()
-                ]
-            return chunked, issues, text_warnings
-
         # Columns are independent and Arrow kernels release the GIL: both cores work.
-        arrays = []
-        for column, issues, text_warnings in _POOL.map(one, self.columns):
-            arrays.append(column)
-            rejects += issues
-            warnings += text_warnings
-        table = pa.table(arrays, names=[p.name for p in self.columns])
+        results = list(_POOL.map(lambda p: self._column(raw.column(p.name), p), self.columns))
+        rejects = [i for r in results for i in r.rejects]
+        warnings = [i for r in results for i in r.warnings]
+        table = pa.table([r.values for r in results], names=[p.name for p in self.columns])
         table, admin_warnings = self._admin_units(table)
         warnings += admin_warnings
-        table, pii = self._pii(table)
-        warnings += _formula_like(table)
+        table, pii, masked = self._pii(table)
+        for plan, result in zip(self.columns, results, strict=True):
+            if plan.name not in table.column_names:  # dropped as PII
+                continue
+            if plan.name in masked:  # the warning must show the masked value
+                warnings += _formula_like(table.column(plan.name), plan.name)
+            else:
+                warnings += result.formulas
 
         bad_rows = sorted({i.row for i in rejects})
         reasons: dict[int, list[str]] = defaultdict(list)
@@ -264,8 +300,30 @@ class BatchCleaner:
             self.schema = good.schema
         else:
             good = good.cast(self.schema, safe=False)
+        warnings.sort(key=lambda w: w.row)
         warnings = [Issue(line_of(w.row), w.column, w.value, w.reason) for w in warnings]
         return BatchOutput(good, rejected, warnings, pii)
+
+    def _column(self, values: pa.ChunkedArray, plan: ColumnPlan) -> _Column:
+        """One column of a batch: NUL bytes, then text cleaning or typing, then required values."""
+        values, warnings = _strip_nul(values, plan.name)
+        if plan.type == "string":
+            # Typed columns are trimmed and null-token-checked by their own parsers.
+            cleaned = normalize_strings(values, plan.name, self.null_tokens)
+            column = cleaned.values
+            warnings += cleaned.issues
+            rejects: list[Issue] = []
+        else:
+            column, rejects = self._convert(values, plan)
+        chunked = column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
+        formulas = _formula_like(chunked, plan.name)
+        if plan.hint and not plan.hint.nullable:
+            missing = pc.is_null(chunked)
+            rejects += [
+                Issue(i, plan.name, None, "required value missing")
+                for i in pc.indices_nonzero(missing).to_pylist()
+            ]
+        return _Column(chunked, rejects, warnings, formulas)
 
     # --- steps -------------------------------------------------------------------------
     def _infer_types(self, table: pa.Table) -> None:
@@ -275,14 +333,21 @@ class BatchCleaner:
                 continue
             # A sample decides: parsing a whole batch of free text would only collect failures.
             values = pc.drop_null(table.column(plan.name)).slice(0, _INFER_SAMPLE)
-            if len(values) == 0 or _has_leading_zero_codes(values):
+            if len(values) == 0 or _digit_share(values) < _INFER_MIN_VALID or _has_leading_zero_codes(values):
+                continue  # every number and date has a digit: free text is not parsed at all
+            # A probe first: more failures in it than the whole sample may have rules a type out.
+            allowed = (1 - _INFER_MIN_VALID) * len(values)
+            probe = values.slice(0, _INFER_PROBE)
+            if _failures(self._parse_numbers(probe, plan.name).values) <= allowed:
+                numbers = self._parse_numbers(values, plan.name)
+                if _valid_share(numbers.values, values) >= _INFER_MIN_VALID:
+                    plan.type = "integer" if pa.types.is_integer(numbers.values.type) else "number"
+                    plan.inferred = True
+                    continue
+            day_first, tokens = self.spec.schema_.day_first, self.null_tokens
+            if _failures(parse_dates(probe, plan.name, day_first, null_tokens=tokens).values) > allowed:
                 continue
-            numbers = self._parse_numbers(values, plan.name)
-            if _valid_share(numbers.values, values) >= _INFER_MIN_VALID:
-                plan.type = "integer" if pa.types.is_integer(numbers.values.type) else "number"
-                plan.inferred = True
-                continue
-            dates = parse_dates(values, plan.name, self.spec.schema_.day_first, null_tokens=self.null_tokens)
+            dates = parse_dates(values, plan.name, day_first, null_tokens=tokens)
             if _valid_share(dates.values, values) >= _INFER_MIN_VALID:
                 plan.type = "datetime" if pa.types.is_timestamp(dates.values.type) else "date"
                 plan.inferred = True
@@ -329,7 +394,7 @@ class BatchCleaner:
         if len(self.locales) == 1:
             return parsed
         fallback = self.locales[1]
-        failed = pa.array(np.isin(np.arange(len(values)), [i.row for i in parsed.issues]))
+        failed = bool_array(np.isin(np.arange(len(values)), [i.row for i in parsed.issues]))
         if fallback == "vi":
             failed = pc.or_(failed, pc.fill_null(pc.match_substring_regex(values, _VI_THOUSANDS), False))
         if not pc.any(failed).as_py():
@@ -381,7 +446,8 @@ class BatchCleaner:
             table = table.append_column(target, result.table.column(name))
         return table, list(result.issues)
 
-    def _pii(self, table: pa.Table) -> tuple[pa.Table, dict[str, dict[str, int]]]:
+    def _pii(self, table: pa.Table) -> tuple[pa.Table, dict[str, dict[str, int]], set[str]]:
+        """(table with PII masked or dropped, findings in the sample, the columns changed)."""
         actions = {p.name: p.hint.pii for p in self.columns if p.hint and p.hint.pii}
         # Detection on an even sample of each batch (regexes over every cell of every text column
         # would dominate the cleaning time); a flagged column is then masked in full.
@@ -394,6 +460,7 @@ class BatchCleaner:
             )
         )
         report = scan_pii(sample)
+        changed: set[str] = set()
         found: dict[str, dict[str, int]] = defaultdict(dict)
         for f in report.findings:
             found[f.column][f.kind] = f.count
@@ -407,5 +474,6 @@ class BatchCleaner:
                 self.dropped.add(column)
             sub = type(report)([f for f in report.findings if f.column == column])
             table = apply_pii(table, sub, action)
+            changed.add(column)
         present = [c for c in self.dropped if c in table.column_names]
-        return table.drop_columns(present), dict(found)
+        return table.drop_columns(present), dict(found), changed

@@ -51,28 +51,39 @@ read as a string (typing happens later, in cleaning).
   which it starts.
 * **Batches**: ``options.batch_rows`` rows per batch (fewer at the end); a batch's
   table may hold several chunks (one per pyarrow block, zero-copy). Rejected rows ride on the batch
-  being built when they are met. With ``prefetch`` (default) the next batch is read on a thread
-  while the caller works on the current one.
-* **Memory**: pyarrow blocks of 1-4 MiB (sized from ``batch_rows``), and pyarrow's own read-ahead
-  (32 blocks, not configurable) held back to 4 blocks by the stream it reads from; measured peak
-  RSS for a 2 GB file read and cleaned (``benchmarks.ingest_throughput --big-gb 2``): about 430 MB.
-* **Speed**: the first pass parses blocks on pyarrow's threads. Only serial parsing reports the
-  number of a bad row, so at the first row with a wrong field count the pass stops and the file
-  is read again serially, skipping the rows already handed out (like a block growth above).
+  being built when they are met. With ``prefetch`` (default) the single-pass reader reads the next
+  batch on a thread while the caller works on the current one (pieces are parsed ahead anyway).
+* **Speed**: pyarrow's streaming reader parses on one thread. A UTF-8 file of two pieces or more
+  (``PIECE_BYTES``, 8 MiB) is therefore cut into pieces at record boundaries
+  (``csv_boundaries``) and the pieces are parsed, one block each, on ``PARSE_THREADS`` threads,
+  serially within a piece so bad rows get their numbers at once. Rows, rejects and lines come out
+  exactly as one pass gives them (a unit test compares the two on files cut everywhere). Where no
+  cut can be trusted (a quote in the middle of a field, a record over ``MAX_BLOCK``) the rest of
+  the file goes to the single-pass reader. In that reader the first pass parses blocks on
+  pyarrow's threads; only serial parsing reports the number of a bad row, so at the first row
+  with a wrong field count the pass stops and the file is read again serially, skipping the rows
+  already handed out (like a block growth above).
+* **Memory**: pieces in flight (``PARSE_THREADS`` + 1), or pyarrow blocks of 1-4 MiB with
+  pyarrow's read-ahead (32 blocks, not configurable) held back to 4 blocks by the stream it reads
+  from; measured peak RSS for a 2 GB file read and cleaned (``benchmarks.ingest_throughput
+  --big-gb 2``): about 600 MB.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import functools
 import io
+import os
 import queue
 import re
 import sys
 import threading
 from collections import Counter, deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -83,6 +94,7 @@ import pyarrow.csv as pacsv
 
 from cleaning.encoding import IncrementalDecoder as NfcDecoder
 from cleaning.encoding import detect_encoding
+from cleaning.libc import buffer_contains, keep_freed_memory
 from connectors.base import RawObject
 from connectors.formats._common import clean_label, truncate, unique_names
 from connectors.formats.base import (
@@ -93,6 +105,7 @@ from connectors.formats.base import (
     ReadInfo,
     RejectedRow,
 )
+from connectors.formats.csv_boundaries import last_boundary
 
 __all__ = ["CsvReader"]
 
@@ -105,6 +118,8 @@ MAX_AUTO_BLOCK = 4 * 2**20
 MAX_PIECES = 32  # a batch of more row pieces than this is copied into one chunk per column
 READ_AHEAD_BLOCKS = 4  # blocks pyarrow may read ahead of the consumer
 MAX_BLOCK = 64 * 2**20  # blocks grow up to this for huge records, then FormatError
+PIECE_BYTES = 8 * 2**20  # a UTF-8 file of two pieces or more is parsed in pieces on threads
+PARSE_THREADS = min(os.cpu_count() or 1, 8)  # one core: the serial reader
 DELIMITERS = (",", ";", "\t", "|")
 SNIFF_RECORDS = 50
 
@@ -255,7 +270,7 @@ class _Utf8Stream(io.RawIOBase):
 
     gate: _Gate | None = None
 
-    def __init__(self, raw: RawObject, encoding: _Encoding, transcode: bool) -> None:
+    def __init__(self, raw: RawObject | _PieceSource, encoding: _Encoding, transcode: bool) -> None:
         super().__init__()
         self._fh = raw.open()
         if encoding.bom:
@@ -274,6 +289,9 @@ class _Utf8Stream(io.RawIOBase):
         self._suffix = record.encode()
 
     def skip(self, count: int) -> None:
+        if self._decoder is None and not self._buf and count > 0 and self._fh.seekable():
+            self._fh.seek(count, io.SEEK_CUR)  # the bytes as they are: no need to read them
+            return
         while count > 0:
             got = len(self.read(min(count, DECODE_CHUNK)))
             if not got:
@@ -569,25 +587,20 @@ def _layout(head: bytes, eof: bool, options: FormatOptions, tab: bool, name: str
 # --------------------------------------------------------------------------------------------------
 
 
-def _value_view(array: pa.Array) -> memoryview:
+def _value_buffer(array: pa.Array) -> pa.Buffer:
     """The concatenated value bytes of a string array, zero-copy."""
     if len(array) == 0:
-        return memoryview(b"")
+        return pa.py_buffer(b"")
     offsets, data = array.buffers()[1], array.buffers()[2]
     if data is None or offsets is None:
-        return memoryview(b"")
+        return pa.py_buffer(b"")
     bounds = np.frombuffer(offsets, dtype=np.int32, count=len(array) + 1, offset=array.offset * 4)
-    return memoryview(data)[int(bounds[0]) : int(bounds[-1])]
-
-
-@functools.lru_cache(maxsize=16)
-def _literal(needle: bytes) -> re.Pattern[bytes]:
-    return re.compile(re.escape(needle))
+    return data.slice(int(bounds[0]), int(bounds[-1]) - int(bounds[0]))
 
 
 def _contains(array: pa.Array, needle: bytes) -> bool:
-    """Does any value of a string array hold ``needle``? (searched in place: no copy of the data)"""
-    return _literal(needle).search(_value_view(array)) is not None
+    """Does any value of a string array hold ``needle``? (in place: no copy, no GIL held)"""
+    return buffer_contains(_value_buffer(array), needle)
 
 
 def _int_values(array: pa.Array) -> np.ndarray:
@@ -746,18 +759,25 @@ class _FileReader:
         names: list[str],
         options: FormatOptions,
         block_size: int,
+        batcher: _Batcher | None = None,
+        piece: _Piece | None = None,
     ) -> None:
+        """``piece``: read only that part of the file, serially, with lines counted from 1 and
+        every row in one batch (see ``_PieceReader``); else the whole file into ``batcher``."""
         self.raw = raw
         self.encoding = encoding
         self.layout = layout
         self.names = names
         self.schema = pa.schema([pa.field(n, pa.string()) for n in names])
-        self.batcher = _Batcher(self.schema, options.batch_rows)
+        self.batcher = batcher or _Batcher(self.schema, sys.maxsize if piece else options.batch_rows)
         self.block_size = block_size
+        self.piece = piece
         self.transcode = encoding.codec != "utf-8"
-        self.threaded = True  # until a bad row needs its number: then serial (see _recover)
+        self.threaded = piece is None  # until a bad row needs its number: then serial (see _recover)
         self.resume = 1  # first record number not yet handed out
-        self.sentinel = _MARKER + layout.delimiter * (len(names) - 1) + "\n"
+        self.sentinel: str | None = _MARKER + layout.delimiter * (len(names) - 1) + "\n"
+        if piece is not None and not piece.last:
+            self.sentinel = None  # the file goes on after this piece
         _quiet_invalid_row_errors()
 
     # --- passes ----------------------------------------------------------------------------
@@ -770,10 +790,21 @@ class _FileReader:
                 continue
         yield from self.batcher.finish(self.next_line)
 
-    def _open(self) -> _Utf8Stream:
-        stream = _Utf8Stream(self.raw, self.encoding, self.transcode)
-        stream.skip(self.layout.data_offset)
-        stream.end_with(self.sentinel)
+    def _open(self) -> _Utf8Stream | _BufferStream:
+        if self.piece is not None and self.piece.data is not None:
+            data = self.piece.data
+            if not self.transcode:
+                if self.sentinel is not None:  # the last piece: one copy, to append the sentinel
+                    text = data.to_pybytes()
+                    newline = b"" if text[-1:] in (b"\n", b"\r") else b"\n"
+                    data = pa.py_buffer(text + newline + self.sentinel.encode())
+                return _BufferStream(data)
+            stream = _Utf8Stream(_PieceSource(self.raw.name, data), self.encoding, self.transcode)
+        else:
+            stream = _Utf8Stream(self.raw, self.encoding, self.transcode)
+            stream.skip(self.layout.data_offset)
+        if self.sentinel is not None:
+            stream.end_with(self.sentinel)
         return stream
 
     def _pass(self) -> Iterator[ReadBatch]:
@@ -783,12 +814,13 @@ class _FileReader:
         self.pending_number = False
         stream = self._open()
         self.stream = stream
-        gate = stream.gate = _Gate(READ_AHEAD_BLOCKS)
+        # A piece is in memory already: pyarrow may read it as fast as it likes.
+        gate = stream.gate = _Gate(READ_AHEAD_BLOCKS if self.piece is None else sys.maxsize)
         quote: str | bool = self.layout.quote if self.layout.quote else False
         try:
             gate.waiting(True)
             reader = pacsv.open_csv(
-                stream,
+                stream.file if isinstance(stream, _BufferStream) else stream,
                 read_options=pacsv.ReadOptions(
                     use_threads=self.threaded,
                     block_size=self.block_size,
@@ -925,7 +957,8 @@ class _FileReader:
         dropping = False
         reasons: dict[int, tuple[str, str]] = {}
         newline = self.layout.newline
-        for column in columns:
+        quoted = self.piece is None or self.piece.quoted
+        for column in columns if quoted else ():  # a line break inside a value needs quotes
             if _contains(column, newline):
                 extra = _int_values(pc.count_substring(column, newline.decode()))
                 heights = (heights if heights is not None else np.ones(count, dtype=np.int64)) + extra
@@ -978,6 +1011,186 @@ class _FileReader:
             yield from self.batcher.add(
                 rows.slice(int(piece[0]), len(piece)), int(piece_lines[0]), piece_lines if gaps else None
             )
+
+
+# --------------------------------------------------------------------------------------------------
+# Parallel parsing: pieces cut at record boundaries
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Piece:
+    data: pa.Buffer | None  # None: no safe cut from here on, read the rest serially
+    offset: int  # where it starts in the UTF-8 stream (as _Layout.data_offset)
+    last: bool
+    quoted: bool = True  # False: no quote character in it, so no line break inside a value
+
+
+class _PieceSource:
+    """A piece's bytes, read like the file they come from (same name in messages)."""
+
+    def __init__(self, name: str, data: pa.Buffer) -> None:
+        self.name = name
+        self.data = data
+
+    def open(self) -> io.BytesIO:
+        return io.BytesIO(memoryview(self.data))
+
+
+class _BufferStream:
+    """A piece as pyarrow reads it without Python: in place, without the GIL."""
+
+    def __init__(self, data: pa.Buffer) -> None:
+        self.file = pa.BufferReader(data)
+        self.gate: _Gate | None = None
+        self.undecodable = 0
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def _cut_pieces(
+    raw: RawObject, encoding: _Encoding, layout: _Layout, size: int
+) -> Generator[_Piece, None, None]:
+    """The data records in pieces of about ``size`` bytes, each ending at a record boundary.
+
+    Ends with a piece whose ``data`` is None where no boundary can be trusted (a stray quote, or
+    no boundary within ``MAX_BLOCK`` bytes): the rest is for the serial reader, which reports it.
+    Each piece is read straight into its own buffer (the file's bytes are UTF-8 already).
+    """
+    quote = ord(layout.quote) if layout.quote else None
+    newline, delimiter = layout.newline[-1], ord(layout.delimiter)
+    with raw.open() as fh:
+        fh.seek(encoding.bom + layout.data_offset)
+        offset, carry, want = layout.data_offset, b"", size
+        while True:
+            buf = bytearray(len(carry) + want)
+            buf[: len(carry)] = carry
+            filled, view = len(carry), memoryview(buf)
+            while filled < len(buf) and (got := fh.readinto(view[filled:])):
+                filled += got
+            data = pa.py_buffer(buf).slice(0, filled)
+            if filled < len(buf):  # the end of the file
+                if filled:
+                    yield _Piece(data, offset, last=True)
+                return
+            cut, trusted, quoted = last_boundary(buf, newline, quote, delimiter)
+            if cut:
+                yield _Piece(data.slice(0, cut), offset, last=False, quoted=quoted)
+                offset, carry, want = offset + cut, bytes(view[cut:filled]), size
+            elif trusted and filled <= MAX_BLOCK:
+                carry, want = bytes(buf), filled  # one long record: look twice as far
+            else:
+                yield _Piece(None, offset, last=True)
+                return
+
+
+class _PieceReader:
+    """A UTF-8 file parsed in pieces on ``PARSE_THREADS`` threads, batches handed out in order.
+
+    pyarrow's streaming reader parses on one thread; its parallel ``read_csv`` needs the whole
+    file in memory. Here each piece (cut at a record boundary, ``csv_boundaries``) is read by its
+    own serial ``_FileReader``, so bad rows get their numbers without a second pass, and memory
+    stays bounded by the pieces in flight. A piece's rows and rejects arrive with lines counted
+    from 1; the line where the piece starts is known once the pieces before it are done, and is
+    added then. A piece that fails, or a part that cannot be cut safely, sends the rest of the
+    file to the serial reader, which reports it exactly as if the whole file had been read so.
+    """
+
+    def __init__(
+        self,
+        raw: RawObject,
+        encoding: _Encoding,
+        layout: _Layout,
+        names: list[str],
+        options: FormatOptions,
+        block_size: int,
+        piece_bytes: int,
+    ) -> None:
+        # One pyarrow block per piece: fewer, larger chunks for the cleaning that follows.
+        self.args = (raw, encoding, layout, names, options, max(block_size, piece_bytes))
+        self.piece_bytes = piece_bytes
+        self.batcher = _Batcher(pa.schema([pa.field(n, pa.string()) for n in names]), options.batch_rows)
+
+    def batches(self) -> Iterator[ReadBatch]:
+        raw, encoding, layout, names, options, block_size = self.args
+        self.line = layout.data_line
+        inflight: deque[tuple[_Piece, Future[tuple[list[ReadBatch], int]]]] = deque()
+        pool = ThreadPoolExecutor(max_workers=PARSE_THREADS, thread_name_prefix="citydata-csv-piece")
+        pieces = _cut_pieces(raw, encoding, layout, self.piece_bytes)
+        serial_from: _Piece | None = None
+        try:
+            for piece in pieces:
+                if piece.data is None:  # no safe cut from here: the pieces before it first
+                    serial_from = (yield from self._drain(inflight, keep=0)) or piece
+                    break
+                inflight.append((piece, pool.submit(self._parse, piece)))
+                serial_from = yield from self._drain(inflight, keep=PARSE_THREADS)
+                if serial_from is not None:
+                    break
+            else:
+                serial_from = yield from self._drain(inflight, keep=0)
+        finally:
+            for _, future in inflight:
+                future.cancel()
+            pool.shutdown(wait=True)
+            pieces.close()
+        if serial_from is None:
+            yield from self.batcher.finish(self.line)
+            return
+        rest = dataclasses.replace(layout, data_offset=serial_from.offset, data_line=self.line)
+        yield from _FileReader(raw, encoding, rest, names, options, block_size, self.batcher).batches()
+
+    def _drain(
+        self, inflight: deque[tuple[_Piece, Future[tuple[list[ReadBatch], int]]]], keep: int
+    ) -> Generator[ReadBatch, None, _Piece | None]:
+        """Hand out the oldest pieces until ``keep`` are left; a piece that failed is returned."""
+        while len(inflight) > keep:
+            piece, future = inflight.popleft()
+            try:
+                read, lines = future.result()
+            except FormatError:
+                return piece
+            yield from self._replay(read, self.line - 1)
+            self.line += lines
+        return None
+
+    def _parse(self, piece: _Piece) -> tuple[list[ReadBatch], int]:
+        """(the piece's batches with lines from 1, the lines it spans)."""
+        raw, encoding, layout, names, options, block_size = self.args
+        own = dataclasses.replace(layout, data_offset=0, data_line=1)
+        reader = _FileReader(
+            raw, dataclasses.replace(encoding, bom=0), own, names, options, block_size, piece=piece
+        )
+        read = list(reader.batches())
+        return read, reader.next_line - 1
+
+    def _replay(self, read: list[ReadBatch], shift: int) -> Iterator[ReadBatch]:
+        """A piece's rows and rejected rows into the batches, in file order, lines made absolute."""
+        for batch in read:
+            lines = batch.line_numbers() + shift
+            rejects = [dataclasses.replace(r, line=r.line + shift) for r in batch.rejected]
+            before = np.searchsorted(lines, [r.line for r in rejects])  # the row each one precedes
+            k, row = 0, 0
+            for rows in batch.table.to_batches():
+                end = row + rows.num_rows
+                while row < end or (k < len(rejects) and before[k] <= row):
+                    stop = min(end, int(before[k])) if k < len(rejects) else end
+                    if stop > row:
+                        part = lines[row:stop]
+                        gaps = bool((np.diff(part) != 1).any())
+                        start = row - (end - rows.num_rows)
+                        yield from self.batcher.add(
+                            rows.slice(start, stop - row), int(part[0]), part if gaps else None
+                        )
+                        row = stop
+                    if k < len(rejects) and before[k] <= row:
+                        yield from self.batcher.reject(rejects[k])
+                        k += 1
+                    elif row >= end:
+                        break
+            for reject in rejects[k:]:
+                yield from self.batcher.reject(reject)
 
 
 def _prefetched(batches: Iterator[ReadBatch]) -> Iterator[ReadBatch]:
@@ -1034,11 +1247,16 @@ class CsvReader(FormatReader):
     extensions: ClassVar[tuple[str, ...]] = (".csv", ".tsv", ".txt")
     media_types: ClassVar[tuple[str, ...]] = ("text/csv", "text/tab-separated-values", "application/csv")
 
-    def __init__(self, block_size: int | None = None, prefetch: bool = True) -> None:
+    def __init__(
+        self, block_size: int | None = None, prefetch: bool = True, piece_bytes: int | None = None
+    ) -> None:
         """``block_size``: pyarrow's block in bytes (None: from ``batch_rows``, 1-4 MiB);
-        ``prefetch``: read the next batch on a thread while the caller works on the current one."""
+        ``prefetch``: read the next batch on a thread while the caller works on the current one;
+        ``piece_bytes``: UTF-8 files of two pieces or more are parsed in pieces of this size on
+        several threads (None: ``PIECE_BYTES``; 0: never)."""
         self.block_size = block_size
         self.prefetch = prefetch
+        self.piece_bytes = piece_bytes
 
     def read(self, raw: RawObject, options: FormatOptions, info: ReadInfo) -> Iterator[ReadBatch]:
         with raw.open() as fh:
@@ -1079,6 +1297,15 @@ class CsvReader(FormatReader):
         block = self.block_size or int(
             min(MAX_AUTO_BLOCK, max(MIN_BLOCK, layout.bytes_per_line * options.batch_rows * 1.1))
         )
+        size = raw.size or (len(raw.data) if raw.data is not None else 0)
+        if not size and raw.path is not None:
+            size = raw.path.stat().st_size
+        pieces = self.piece_bytes if self.piece_bytes is not None else PIECE_BYTES
+        keep_freed_memory()  # pieces and batches are large, short-lived buffers
+        if encoding.codec == "utf-8" and pieces and size >= 2 * pieces and PARSE_THREADS > 1:
+            # Parsed ahead on the piece threads already: no prefetch thread, one batch less held.
+            yield from _PieceReader(raw, encoding, layout, names, options, block, pieces).batches()
+            return
         batches = _FileReader(raw, encoding, layout, names, options, block).batches()
         yield from _prefetched(batches) if self.prefetch else batches
 

@@ -130,3 +130,54 @@ def test_infer_day_first() -> None:
     assert infer_day_first(pa.array(["01/02/2024", "03/04/2024"])) is None
     assert infer_day_first(pa.array(["25/03/2024", "03/25/2024"])) is None
     assert infer_day_first(pa.array([None], pa.string())) is None
+
+
+@pytest.mark.parametrize("years", [(1990, 2030), (1, 2), (1800, 2200), (1, 9999)])
+def test_month_table_agrees_with_the_calendar(years: tuple[int, int]) -> None:
+    import numpy as np
+
+    from cleaning.dates import _OK, _civil, _civil_table
+
+    rng = np.random.default_rng(years[0])
+    n = 20_000
+    y = rng.integers(years[0], years[1] + 1, n).astype(np.int32)
+    m = rng.integers(0, 16, n).astype(np.int32)  # 0 and 13..15: no such month
+    d = rng.integers(0, 33, n).astype(np.int32)
+    days, status = _civil_table(y, m, d)
+    ref_days, ref_status = _civil(y, m, d)
+    assert (status == ref_status).all()
+    ok = status == _OK
+    assert (days[ok] == ref_days[ok]).all()
+    epoch = dt.date(1970, 1, 1)
+    for i in np.flatnonzero(ok)[:500]:
+        assert dt.date(int(y[i]), int(m[i]), int(d[i])) - epoch == dt.timedelta(days=int(days[i]))
+    assert ok.sum() > n / 2
+
+
+@pytest.mark.parametrize("day_first", [True, False])
+def test_fixed_width_fast_path_agrees_with_the_patterns(day_first: bool) -> None:
+    """Ten-byte cells decoded from the buffer must read as the RE2 patterns read them."""
+    import random
+
+    import numpy as np
+
+    from cleaning.dates import _OK, _general
+
+    rng = random.Random(9)
+    cells = []
+    for _ in range(6000):
+        d, m, y = rng.randint(0, 35), rng.randint(0, 14), rng.randint(1890, 2100)
+        cell = rng.choice(
+            [f"{d:02d}/{m:02d}/{y}", f"{y}-{m:02d}-{d:02d}", f"{d:02d}.{m:02d}.{y}", f"{d:02d}-{m:02d}-{y}"]
+        )
+        if rng.random() < 0.2:
+            at = rng.randrange(10)
+            cell = cell[:at] + rng.choice("0123456789/-.xa ") + cell[at + 1 :]
+        cells.append(cell)
+    values = pa.chunked_array([pa.array(cells[:2500]), pa.array(cells[2500:])])
+    fast = parse_dates(values, "d", day_first=day_first)
+    secs, status, _ = _general(values, np.ones(len(cells), dtype=bool), day_first, ())
+    expected = [int(s // 86400) if st == _OK else None for s, st in zip(secs, status, strict=True)]
+    got = [None if v is None else (v - dt.date(1970, 1, 1)).days for v in fast.values.to_pylist()]
+    assert got == expected
+    assert sum(v is not None for v in got) > 2000

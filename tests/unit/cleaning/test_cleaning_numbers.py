@@ -8,7 +8,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from cleaning.numbers import _strict, detect_number_locale, parse_numbers, strict_number_mask
+from cleaning._number_scan import _fast_scan
+from cleaning.numbers import _SEP, _strict, detect_number_locale, parse_numbers, strict_number_mask
 
 
 @pytest.mark.parametrize(
@@ -126,3 +127,45 @@ def test_strict_mask_agrees_with_the_regex(locale: str) -> None:
         wrong = [(array[i].as_py(), e) for i, (g, e) in enumerate(zip(got, expected, strict=True)) if g != e]
         assert not wrong, wrong[:10]
         assert sum(expected) > 500  # the corpus holds plenty of valid numbers, not only failures
+
+
+def _number_like(rng: random.Random, locale: str) -> str:
+    """Mostly well-formed numbers, some with one defect (a moved, doubled or missing separator)."""
+    thousands, decimal = _SEP[locale]  # type: ignore[index]
+    digits = "".join(rng.choices("0123456789", k=rng.randint(1, 13)))
+    head = len(digits) % 3 or 3
+    grouped = thousands.join([digits[:head]] + [digits[i : i + 3] for i in range(head, len(digits), 3)])
+    cell = rng.choice([digits, grouped, grouped])
+    if rng.random() < 0.5:
+        cell += decimal + "".join(rng.choices("0123456789", k=rng.randint(0, 3)))
+    if rng.random() < 0.2:
+        cell = rng.choice("+-") + cell
+    if rng.random() < 0.3 and cell:
+        i, c = rng.randrange(len(cell)), rng.choice([thousands, decimal, "x", " ", "-", ""])
+        cell = rng.choice([cell[:i] + c + cell[i:], cell[:i] + c + cell[i + 1 :]])
+    return cell
+
+
+@pytest.mark.parametrize("locale", ["vi", "en"])
+def test_fast_scan_agrees_with_the_regex(locale: str) -> None:
+    """The positional fast path, where it answers, equals the regex; so do its plain strings."""
+    rng = random.Random(11)
+    thousands, decimal = _SEP[locale]  # type: ignore[index]
+    answered = 0
+    cells = [_number_like(rng, locale) for _ in range(6_000)]
+    # Alone (each cell decides its own chunk) and in runs of 3 (one bad cell sends its run to RE2).
+    arrays = [pa.array([c]) for c in cells] + [pa.array(cells[i : i + 3]) for i in range(0, len(cells), 3)]
+    for array in arrays:
+        found = _fast_scan(array, ord(thousands), ord(decimal))
+        if found is None:
+            continue
+        answered += 1
+        mask, plain = found
+        expected = pc.fill_null(pc.match_substring_regex(array, _strict(locale)), False).to_pylist()
+        assert mask.tolist() == expected, array.to_pylist()
+        want = [
+            c.replace(thousands, "").replace(decimal, ".") if ok else None
+            for c, ok in zip(array.to_pylist(), expected, strict=True)
+        ]
+        assert plain.to_pylist() == want, array.to_pylist()
+    assert answered > len(arrays) * 0.6  # the fast path is what is being tested

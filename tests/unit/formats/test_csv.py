@@ -7,6 +7,7 @@ import threading
 import time
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -16,6 +17,23 @@ import connectors.formats.csv as csv_module
 from connectors.base import RawObject, file_object
 from connectors.formats.base import FormatError, FormatOptions, ReadBatch, ReadInfo
 from connectors.formats.csv import CsvReader
+
+
+@pytest.fixture(autouse=True, params=["whole file", "in pieces"])
+def parse_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test twice: one pass over the whole file, and pieces parsed on threads (as small as
+    48 bytes, at most 16 per file, so the cuts land everywhere: mid-header, mid-quote...)."""
+    if request.param == "in pieces":
+        cut = csv_module._cut_pieces
+
+        def small_pieces(raw: RawObject, encoding: Any, layout: Any, size: int) -> Any:
+            return cut(raw, encoding, layout, max(48, (raw.size or len(raw.data or b"")) // 16))
+
+        monkeypatch.setattr(csv_module, "PIECE_BYTES", 48)
+        monkeypatch.setattr(csv_module, "PARSE_THREADS", 2)  # also on a one-core machine
+        monkeypatch.setattr(csv_module, "_cut_pieces", small_pieces)
+    return str(request.param)
+
 
 VI_ROWS = [
     ("01", "Nguyễn Văn An", "Phường Bến Nghé", "1.234,5"),
@@ -450,8 +468,10 @@ def test_batches_hold_every_row_once_in_order_with_exact_lines() -> None:
 
 
 def test_a_late_bad_row_switches_to_serial_parsing_without_losing_or_repeating_rows(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, parse_mode: str
 ) -> None:
+    if parse_mode == "in pieces":
+        pytest.skip("pieces are parsed serially from the start")
     # Threaded parsing cannot number a bad row: the pass stops there and a serial pass resumes.
     rows = [f"{i},Đường số {i},{i}" for i in range(40_000)]
     rows[30_000] = "30000,bad"  # line 30002
@@ -528,3 +548,54 @@ def test_stopping_early_releases_the_reader_thread(tmp_path: Path) -> None:
     while threading.active_count() > before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert threading.active_count() <= before
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pieces_give_exactly_what_one_pass_gives(
+    seed: int, parse_mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Random files full of what makes cutting hard: quoted line breaks, doubled quotes, CRLF,
+    blank lines, ragged rows, and (odd seeds) a stray quote late in the file, after which the
+    reading goes serial. Cut everywhere, the result must equal one pass over the whole file."""
+    if parse_mode == "in pieces":
+        pytest.skip("compares the two modes itself")
+    import random
+
+    rng = random.Random(seed)
+    newline = rng.choice(["\n", "\r\n", "\r"])
+    cells = ["Phường Bến Nghé", "1.234,5", '"có; dấu chấm phẩy"', f'"hai{newline}dòng"', '"nói ""xin chào"""',
+             "", '""', "x", '"a""b"', "ba,phẩy", f'"ba{newline}dòng{newline}nữa"']  # fmt: skip
+    lines = ["ma;ten;gia_tri"]
+    for i in range(400):
+        kind = rng.random()
+        if kind < 0.05:
+            lines.append("")
+        elif kind < 0.1:
+            lines.append(";".join(rng.choices(cells, k=rng.choice([2, 4]))))  # ragged
+        else:
+            lines.append(f"{i};" + ";".join(rng.choices(cells, k=2)))
+    if seed % 2:
+        lines.insert(rng.randint(250, 350), '999;12" màn hình;x')  # a quote the parser takes literally
+    data = (newline.join(lines) + rng.choice([newline, ""])).encode()
+    parsed: list[int] = []
+    parse = csv_module._PieceReader._parse
+
+    def counting(self: csv_module._PieceReader, piece: csv_module._Piece) -> Any:
+        read, spanned = parse(self, piece)
+        parsed.append(sum(b.table.num_rows for b in read))
+        return read, spanned
+
+    monkeypatch.setattr(csv_module._PieceReader, "_parse", counting)
+    monkeypatch.setattr(csv_module, "PARSE_THREADS", 2)
+
+    def run(piece_bytes: int) -> tuple[list[dict[str, str]], list[int], list[tuple[int, str, str | None]]]:
+        raw = RawObject(name="t.csv", source_uri="file:///t.csv", data=data)
+        got = list(CsvReader(piece_bytes=piece_bytes).read(raw, FormatOptions(batch_rows=1000), ReadInfo()))
+        return rows_of(got), lines_of(got), rejected_of(got)
+
+    whole = run(0)
+    assert len(whole[0]) > 300 and not parsed
+    for size in (1, 7, 64, 500):
+        parsed.clear()
+        assert run(size) == whole, size
+        assert sum(parsed) > len(whole[0]) * 0.6  # most rows really came through the pieces

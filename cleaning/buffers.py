@@ -1,4 +1,4 @@
-"""Internal Arrow helpers: look at the data buffers of string arrays with numpy (no per-row Python)."""
+"""Arrow buffers seen through numpy: string cells, boolean masks, without per-row Python."""
 
 from __future__ import annotations
 
@@ -35,10 +35,14 @@ def has_edge_space(values: pa.Array) -> bool:
         return False
     raw = np.frombuffer(data, dtype=np.uint8)
     starts, ends = offsets[:-1], offsets[1:]
-    nonempty = ends > starts
-    first = raw[starts[nonempty]]
-    last = raw[ends[nonempty] - 1]
-    return bool(_EDGE_SPACE[first].any() or _EDGE_SPACE[last].any())
+    # An empty cell reads a neighbour's byte: a false alarm at worst, settled exactly below.
+    first = raw[np.minimum(starts, raw.size - 1)]
+    last = raw[np.maximum(ends - 1, 0)]
+    near = (first <= 0x20) | (last <= 0x20)  # whitespace and control bytes
+    if not near.any():
+        return False
+    rows = np.flatnonzero(near & (ends > starts))
+    return bool(_EDGE_SPACE[first[rows]].any() or _EDGE_SPACE[last[rows]].any())
 
 
 def scatter(
@@ -85,6 +89,25 @@ def translate_strings(values: pa.Array, delete: bytes, replace: bytes = b"", by:
         [validity, pa.py_buffer(new_offsets), pa.py_buffer(kept.tobytes())],
         null_count=values.null_count,
     )
+
+
+def bool_array(mask: np.ndarray) -> pa.Array:
+    """A numpy boolean mask as an Arrow boolean array (``pa.array`` would import pandas once)."""
+    bits = pa.py_buffer(np.packbits(mask, bitorder="little"))
+    return pa.Array.from_buffers(pa.bool_(), len(mask), [None, bits])
+
+
+def true_mask(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A boolean Arrow array as a numpy mask, nulls False (from the bitmaps, no pandas import)."""
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    parts = []
+    for chunk in chunks:
+        n = len(chunk)
+        if n == 0:
+            continue
+        bits = np.unpackbits(np.frombuffer(chunk.buffers()[1], dtype=np.uint8), bitorder="little")
+        parts.append(bits[chunk.offset : chunk.offset + n].astype(bool) & valid_mask(chunk))
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
 
 
 def valid_mask(values: pa.Array) -> np.ndarray:
