@@ -78,6 +78,16 @@ def _fast_scan(values: pa.Array, thousands: int, decimal: int) -> tuple[np.ndarr
     int_end = ends.copy() if d_total else ends
     has_d = np.zeros(n, dtype=bool)
     active = np.flatnonzero(ok) if d_total else ends[:0]
+    if active.size:  # usually every fraction has one length: try the first one for all cells
+        first_d = int(np.flatnonzero(is_d)[0])
+        back = int(ends[np.searchsorted(ends, first_d, side="right")]) - first_d
+        pos = ends - back
+        has_d = ok & (pos >= starts) & is_d[np.maximum(pos, 0)]
+        if int(np.count_nonzero(has_d)) == d_total:
+            int_end[has_d] = pos[has_d]
+            active = ends[:0]
+        else:
+            has_d[:] = False
     back = 1
     while active.size:
         pos = ends[active] - back

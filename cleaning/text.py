@@ -121,6 +121,15 @@ def _risky_bmp() -> np.ndarray:
     return table
 
 
+def _has_pair(raw: np.ndarray, pair: bytes) -> bool:
+    """Do the two bytes ``pair`` occur in ``raw`` at any offset? (two 16-bit compares in numpy,
+    several times faster than memmem for a two-byte needle)"""
+    native = int.from_bytes(pair, "little")  # as a little-endian 16-bit word would hold them
+    even = np.frombuffer(raw.data, "<u2", count=raw.size // 2)
+    odd = np.frombuffer(raw.data, "<u2", count=(raw.size - 1) // 2, offset=1)
+    return bool((even == native).any() or (odd == native).any())
+
+
 def _risky(data: pa.Buffer) -> bool:
     """May these UTF-8 bytes hold a non-NFC character or an odd space? (a superset; numpy passes)"""
     raw = np.frombuffer(data, dtype=np.uint8)
@@ -133,7 +142,7 @@ def _risky(data: pa.Buffer) -> bool:
         return True
     if top >= 0xCC and ((raw - np.uint8(0xCC)) < 0x14).any():  # U+0300..U+07FF: combining marks...
         return True
-    if buffer_contains(data, b"\xc2\xa0"):  # NBSP
+    if buffer_contains(data, b"\xc2") and _has_pair(raw, b"\xc2\xa0"):  # NBSP
         return True
     if top < 0xE0:
         return False
@@ -222,7 +231,7 @@ def _fix_chunks(chunks: list[pa.Array], collapse_whitespace: bool) -> list[pa.Ar
             continue
         if _risky(data):
             risky.append(i)
-        elif collapse_whitespace and buffer_contains(data, b"  "):
+        elif collapse_whitespace and _has_pair(np.frombuffer(data, dtype=np.uint8), b"  "):
             double.append(i)
     masks: dict[int, pa.Array] = {}
     ws = [" {2}", _ODD_SPACE] if collapse_whitespace else []

@@ -255,3 +255,17 @@ def test_edge_space_check_with_empty_cells_and_slices() -> None:
     assert not has_edge_space(pa.array(["", ""]))
     assert not has_edge_space(pa.array([" a", "b", "c "]).slice(1, 1))
     assert has_edge_space(pa.array(["x", "b", "c "]).slice(1, 2))
+
+
+def test_byte_pair_search_at_every_offset() -> None:
+    import numpy as np
+
+    from cleaning.text import _has_pair
+
+    for size in range(2, 12):
+        for at in range(size - 1):
+            data = bytearray(b"a" * size)
+            data[at : at + 2] = b"  "
+            assert _has_pair(np.frombuffer(bytes(data), dtype=np.uint8), b"  "), (size, at)
+        assert not _has_pair(np.frombuffer(b" a" * size, dtype=np.uint8), b"  ")
+    assert not _has_pair(np.frombuffer(b" ", dtype=np.uint8), b"  ")
