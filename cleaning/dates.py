@@ -35,8 +35,8 @@ _PATTERNS = (
     # month and year only: "tháng 3/2024", "tháng 3 năm 2024", "03/2024"
     r"^(?:tháng\s*)?(?P<m>\d{1,2})\s*(?:[/\-]|năm)\s*(?P<y>\d{4})$",
 )
-_DMY_DIGITS = sum(1 << j for j in (0, 1, 3, 4, 6, 7, 8, 9))  # dd/mm/yyyy
-_YMD_DIGITS = sum(1 << j for j in (0, 1, 2, 3, 5, 6, 8, 9))  # yyyy-mm-dd
+_DMY_DIGITS = sum(1 << 8 * j for j in (0, 1, 3, 4, 6, 7))  # dd/mm/yyyy, bytes 0-7
+_YMD_DIGITS = sum(1 << 8 * j for j in (0, 1, 2, 3, 5, 6))  # yyyy-mm-dd, bytes 0-7
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
 # status codes per cell
@@ -101,12 +101,16 @@ def _fixed_width(chunk: pa.Array, day_first: bool) -> tuple[np.ndarray, np.ndarr
             return days, status
         block = raw[offsets[rows][:, None] + np.arange(10)]  # byte j of every candidate cell
     v = block - np.uint8(48)  # digits become 0..9, anything else wraps above 9
-    # Which of the 10 bytes are digits, as the bits of one number per cell.
-    digits = np.packbits(v <= 9, axis=1, bitorder="little").view("<u2")[:, 0]
+    # Whether each of the 10 bytes is a digit (0 or 1), read as one 8-byte and one 2-byte word
+    # per cell: the digit positions of a form are then checked with one mask each.
+    dig = np.ascontiguousarray(v <= 9).view(np.uint8)
+    head: np.ndarray = np.ndarray((len(dig),), "<u8", dig, 0, (10,))  # bytes 0-7, unaligned view
+    tail: np.ndarray = np.ndarray((len(dig),), "<u2", dig, 8, (10,))  # bytes 8-9
     s2, s5 = block[:, 2], block[:, 5]
     sep = ((s2 == 47) | (s2 == 45) | (s2 == 46)) & ((s5 == 47) | (s5 == 45) | (s5 == 46))  # / - .
-    dmy = ((digits & _DMY_DIGITS) == _DMY_DIGITS) & sep
-    ymd = ((digits & _YMD_DIGITS) == _YMD_DIGITS) & (block[:, 4] == 45) & (block[:, 7] == 45)
+    year_tail = tail == 0x0101  # bytes 8 and 9: digits in both forms
+    dmy = ((head & _DMY_DIGITS) == _DMY_DIGITS) & year_tail & sep
+    ymd = ((head & _YMD_DIGITS) == _YMD_DIGITS) & year_tail & (block[:, 4] == 45) & (block[:, 7] == 45)
     hit = dmy | ymd
     if not hit.any():
         return days, status

@@ -86,8 +86,10 @@ def parse_numbers(
     column: str = "",
     percent_as_fraction: bool = False,
     null_tokens: Sequence[str] = DEFAULT_NULL_TOKENS,
+    as_float: bool = False,
 ) -> Cleaned:
-    """Parse a string column of numbers written in ``locale``; int64 if all integral else float64.
+    """Parse a string column of numbers written in ``locale``; int64 if all integral else float64
+    (always float64 with ``as_float``, which skips looking for fractions).
 
     "12,5%" gives 12.5 (or 0.125 with ``percent_as_fraction``). Cells are trimmed and
     ``null_tokens`` ("N/A", "-"...) become null without an issue. Non-string numeric input is
@@ -101,7 +103,11 @@ def parse_numbers(
     issues = issues_for_mask(chunked, failed, column, f"not a number (locale {locale})")
     has_pct = percent_as_fraction and pc.any(percent).as_py()
     out: pa.ChunkedArray
-    if not has_pct and not _has_decimal(plain):
+    if as_float:
+        out = pc.cast(plain, pa.float64())
+        if has_pct:
+            out = pc.if_else(percent, pc.divide(out, 100.0), out)
+    elif not has_pct and not _has_decimal(plain):
         try:
             out = pc.cast(plain, pa.int64())
         except (pa.ArrowInvalid, OverflowError):  # beyond int64: keep as float

@@ -357,7 +357,7 @@ class BatchCleaner:
         if kind == "string":
             return values, []
         if kind in ("integer", "number"):
-            parsed = self._parse_numbers(values, plan.name)
+            parsed = self._parse_numbers(values, plan.name, as_float=kind == "number")
             out, issues = parsed.values, list(parsed.issues)
             if kind == "integer" and pa.types.is_floating(out.type):
                 fractional = pc.not_equal(pc.floor(out), out)
@@ -384,13 +384,15 @@ class BatchCleaner:
         chunked = out if isinstance(out, pa.ChunkedArray) else pa.chunked_array([out])
         return chunked, issues
 
-    def _parse_numbers(self, values: pa.ChunkedArray, column: str) -> Cleaned:
+    def _parse_numbers(self, values: pa.ChunkedArray, column: str, as_float: bool = False) -> Cleaned:
         """Parse in the reader's locale; cells that fail are tried in the spec's locale.
 
         "1.200" typed as text in a Vietnamese sheet means 1200: a reader rendering numbers itself
         never writes a trailing zero, so the thousands form goes to the spec's locale directly.
         """
-        parsed = parse_numbers(values, self.locales[0], column, null_tokens=self.null_tokens)
+        parsed = parse_numbers(
+            values, self.locales[0], column, null_tokens=self.null_tokens, as_float=as_float
+        )
         if len(self.locales) == 1:
             return parsed
         fallback = self.locales[1]

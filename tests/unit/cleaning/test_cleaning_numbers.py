@@ -169,3 +169,10 @@ def test_fast_scan_agrees_with_the_regex(locale: str) -> None:
         ]
         assert plain.to_pylist() == want, array.to_pylist()
     assert answered > len(arrays) * 0.6  # the fast path is what is being tested
+
+
+def test_as_float_gives_float64_even_for_whole_numbers() -> None:
+    out = parse_numbers(pa.array(["1.234", "7", "2,5%", "x"]), "vi", "c", as_float=True)
+    assert out.values.type == pa.float64()
+    assert out.values.to_pylist() == [1234.0, 7.0, 2.5, None]
+    assert [i.row for i in out.issues] == [3]
