@@ -11,6 +11,8 @@ def string_span(values: pa.Array) -> tuple[pa.Buffer, np.ndarray]:
     """(data buffer holding exactly the cells' bytes, cell offsets relative to it); zero-copy."""
     width = 8 if pa.types.is_large_string(values.type) else 4
     buffers = values.buffers()
+    if buffers[1] is None:  # an empty array may come without offsets
+        return pa.py_buffer(b""), np.zeros(len(values) + 1, dtype=np.int64 if width == 8 else np.int32)
     offsets = np.frombuffer(
         buffers[1],
         dtype=np.int64 if width == 8 else np.int32,

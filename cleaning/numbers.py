@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cleaning._number_scan import scan_strict, strict_pattern
+from cleaning._number_scan import scan_strict
 from cleaning.buffers import bool_array, scatter, string_span
 from cleaning.issues import issues_for_mask
 from cleaning.text import DEFAULT_NULL_TOKENS, Cleaned, null_token_set
@@ -28,20 +28,11 @@ _SEP = {"vi": (".", ","), "en": (",", ".")}  # (thousands, decimal)
 _AFFIX = r"(?:vnđ|vnd|đồng|dong|đ|₫|usd|\$|%)"
 
 
-def _strict(locale: Locale) -> str:
-    return strict_pattern(*_SEP[locale])
-
-
 def _lenient(locale: Locale) -> str:
     """Number with affixes, spaces or NBSP as thousands separators, or accounting negatives "(1.234)"."""
     thousands, decimal = (r"[. \x{00A0}]", ",") if locale == "vi" else (r"[, \x{00A0}]", r"\.")
     num = rf"[+-]?\s*(?:\d{{1,3}}(?:{thousands}\d{{3}})+|\d+)(?:{decimal}\d+)?"
     return rf"(?i)^(?:{_AFFIX}\s*)?(?P<num>{num}|\({num}\))\s*(?:{_AFFIX})?$"
-
-
-def strict_number_mask(values: pa.Array, locale: Locale) -> np.ndarray:
-    """Cells written exactly as ``_strict(locale)`` says (nulls are False)."""
-    return scan_strict(values, *_SEP[locale])[0]
 
 
 def _has_decimal(plain: pa.ChunkedArray) -> bool:

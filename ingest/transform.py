@@ -87,36 +87,19 @@ def _digit_share(values: pa.ChunkedArray | pa.Array) -> float:
     return float(pc.mean(pc.cast(pc.match_substring_regex(values, "[0-9]"), pa.float64())).as_py() or 0.0)
 
 
-def _failures(parsed: pa.Array | pa.ChunkedArray) -> int:
-    """Cells of a null-free sample that did not parse (null after parsing)."""
-    return parsed.null_count
-
-
 def _valid_share(parsed: pa.Array | pa.ChunkedArray, source: pa.Array | pa.ChunkedArray) -> float:
     present = len(source) - source.null_count
     return 1.0 if present == 0 else (len(parsed) - parsed.null_count) / present
 
 
-def _string_data(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(offsets, bytes) of a string chunk, zero-copy: byte-level scans without per-row Python."""
-    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset : chunk.offset + len(chunk) + 1]
-    data_buffer = chunk.buffers()[2]
-    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.empty(0, np.uint8)
-    return offsets, data
-
-
 def _rows_with_byte(values: pa.ChunkedArray, byte: int) -> list[int]:
-    """Rows whose text holds `byte` (scanning the raw buffers; rows are only computed on a hit)."""
+    """Rows whose text holds `byte` (memchr over the buffers; rows are only computed on a hit)."""
     rows: list[int] = []
     base = 0
     for chunk in values.chunks:
-        if not len(chunk) or not buffer_contains(string_span(chunk)[0], bytes([byte])):
-            base += len(chunk)
-            continue
-        offsets, data = _string_data(chunk)
-        span = data[offsets[0] : offsets[-1]]
-        if span.size:
-            hits = np.flatnonzero(span == byte) + offsets[0]
+        data, offsets = string_span(chunk)
+        if buffer_contains(data, bytes([byte])):
+            hits = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == byte)
             rows.extend(int(r) + base for r in np.unique(np.searchsorted(offsets, hits, side="right") - 1))
         base += len(chunk)
     return rows
@@ -151,8 +134,9 @@ def _formula_like(values: pa.ChunkedArray, name: str) -> list[Issue]:
     candidates: list[np.ndarray] = []
     base = 0
     for chunk in values.chunks:
-        offsets, data = _string_data(chunk)
-        if data.size:
+        span, offsets = string_span(chunk)
+        if span.size:
+            data = np.frombuffer(span, dtype=np.uint8)
             starts = offsets[:-1]
             # an empty cell reads its neighbour's first byte: a candidate at worst, checked below
             hit = _FORMULA_FIRST[data[np.minimum(starts, data.size - 1)]]
@@ -335,17 +319,18 @@ class BatchCleaner:
             values = pc.drop_null(table.column(plan.name)).slice(0, _INFER_SAMPLE)
             if len(values) == 0 or _digit_share(values) < _INFER_MIN_VALID or _has_leading_zero_codes(values):
                 continue  # every number and date has a digit: free text is not parsed at all
-            # A probe first: more failures in it than the whole sample may have rules a type out.
+            # A probe first: more failures (nulls after parsing) in it than the whole sample may have
+            # rules a type out.
             allowed = (1 - _INFER_MIN_VALID) * len(values)
             probe = values.slice(0, _INFER_PROBE)
-            if _failures(self._parse_numbers(probe, plan.name).values) <= allowed:
+            if self._parse_numbers(probe, plan.name).values.null_count <= allowed:
                 numbers = self._parse_numbers(values, plan.name)
                 if _valid_share(numbers.values, values) >= _INFER_MIN_VALID:
                     plan.type = "integer" if pa.types.is_integer(numbers.values.type) else "number"
                     plan.inferred = True
                     continue
             day_first, tokens = self.spec.schema_.day_first, self.null_tokens
-            if _failures(parse_dates(probe, plan.name, day_first, null_tokens=tokens).values) > allowed:
+            if parse_dates(probe, plan.name, day_first, null_tokens=tokens).values.null_count > allowed:
                 continue
             dates = parse_dates(values, plan.name, day_first, null_tokens=tokens)
             if _valid_share(dates.values, values) >= _INFER_MIN_VALID:

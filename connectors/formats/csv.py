@@ -92,6 +92,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from cleaning.buffers import string_span
 from cleaning.encoding import IncrementalDecoder as NfcDecoder
 from cleaning.encoding import detect_encoding
 from cleaning.libc import buffer_contains, keep_freed_memory
@@ -587,20 +588,9 @@ def _layout(head: bytes, eof: bool, options: FormatOptions, tab: bool, name: str
 # --------------------------------------------------------------------------------------------------
 
 
-def _value_buffer(array: pa.Array) -> pa.Buffer:
-    """The concatenated value bytes of a string array, zero-copy."""
-    if len(array) == 0:
-        return pa.py_buffer(b"")
-    offsets, data = array.buffers()[1], array.buffers()[2]
-    if data is None or offsets is None:
-        return pa.py_buffer(b"")
-    bounds = np.frombuffer(offsets, dtype=np.int32, count=len(array) + 1, offset=array.offset * 4)
-    return data.slice(int(bounds[0]), int(bounds[-1]) - int(bounds[0]))
-
-
 def _contains(array: pa.Array, needle: bytes) -> bool:
     """Does any value of a string array hold ``needle``? (in place: no copy, no GIL held)"""
-    return buffer_contains(_value_buffer(array), needle)
+    return buffer_contains(string_span(array)[0], needle)
 
 
 def _int_values(array: pa.Array) -> np.ndarray:
@@ -1107,13 +1097,16 @@ class _PieceReader:
         block_size: int,
         piece_bytes: int,
     ) -> None:
-        # One pyarrow block per piece: fewer, larger chunks for the cleaning that follows.
-        self.args = (raw, encoding, layout, names, options, max(block_size, piece_bytes))
+        self.raw, self.encoding, self.layout = raw, encoding, layout
         self.piece_bytes = piece_bytes
         self.batcher = _Batcher(pa.schema([pa.field(n, pa.string()) for n in names]), options.batch_rows)
+        # One pyarrow block per piece: fewer, larger chunks for the cleaning that follows.
+        self.reader = functools.partial(
+            _FileReader, raw, names=names, options=options, block_size=max(block_size, piece_bytes)
+        )
 
     def batches(self) -> Iterator[ReadBatch]:
-        raw, encoding, layout, names, options, block_size = self.args
+        raw, encoding, layout = self.raw, self.encoding, self.layout
         self.line = layout.data_line
         inflight: deque[tuple[_Piece, Future[tuple[list[ReadBatch], int]]]] = deque()
         pool = ThreadPoolExecutor(max_workers=PARSE_THREADS, thread_name_prefix="citydata-csv-piece")
@@ -1139,7 +1132,7 @@ class _PieceReader:
             yield from self.batcher.finish(self.line)
             return
         rest = dataclasses.replace(layout, data_offset=serial_from.offset, data_line=self.line)
-        yield from _FileReader(raw, encoding, rest, names, options, block_size, self.batcher).batches()
+        yield from self.reader(encoding=encoding, layout=rest, batcher=self.batcher).batches()
 
     def _drain(
         self, inflight: deque[tuple[_Piece, Future[tuple[list[ReadBatch], int]]]], keep: int
@@ -1157,11 +1150,8 @@ class _PieceReader:
 
     def _parse(self, piece: _Piece) -> tuple[list[ReadBatch], int]:
         """(the piece's batches with lines from 1, the lines it spans)."""
-        raw, encoding, layout, names, options, block_size = self.args
-        own = dataclasses.replace(layout, data_offset=0, data_line=1)
-        reader = _FileReader(
-            raw, dataclasses.replace(encoding, bom=0), own, names, options, block_size, piece=piece
-        )
+        own = dataclasses.replace(self.layout, data_offset=0, data_line=1)
+        reader = self.reader(encoding=dataclasses.replace(self.encoding, bom=0), layout=own, piece=piece)
         read = list(reader.batches())
         return read, reader.next_line - 1
 

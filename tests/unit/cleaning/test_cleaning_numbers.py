@@ -8,8 +8,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from cleaning._number_scan import _fast_scan
-from cleaning.numbers import _SEP, _strict, detect_number_locale, parse_numbers, strict_number_mask
+from cleaning._number_scan import _fast_scan, scan_strict, strict_pattern
+from cleaning.numbers import _SEP, detect_number_locale, parse_numbers
 
 
 @pytest.mark.parametrize(
@@ -122,8 +122,9 @@ def test_strict_mask_agrees_with_the_regex(locale: str) -> None:
             cells.append(None)
     values = pa.array(cells, pa.string())
     for array in (values, values.slice(7, 5000)):  # sliced: offsets not starting at 0
-        expected = pc.fill_null(pc.match_substring_regex(array, _strict(locale)), False).to_pylist()
-        got = strict_number_mask(array, locale).tolist()  # type: ignore[arg-type]
+        regex = strict_pattern(*_SEP[locale])  # type: ignore[index]
+        expected = pc.fill_null(pc.match_substring_regex(array, regex), False).to_pylist()
+        got = scan_strict(array, *_SEP[locale])[0].tolist()  # type: ignore[index]
         wrong = [(array[i].as_py(), e) for i, (g, e) in enumerate(zip(got, expected, strict=True)) if g != e]
         assert not wrong, wrong[:10]
         assert sum(expected) > 500  # the corpus holds plenty of valid numbers, not only failures
@@ -161,7 +162,8 @@ def test_fast_scan_agrees_with_the_regex(locale: str) -> None:
             continue
         answered += 1
         mask, plain = found
-        expected = pc.fill_null(pc.match_substring_regex(array, _strict(locale)), False).to_pylist()
+        regex = strict_pattern(*_SEP[locale])  # type: ignore[index]
+        expected = pc.fill_null(pc.match_substring_regex(array, regex), False).to_pylist()
         assert mask.tolist() == expected, array.to_pylist()
         want = [
             c.replace(thousands, "").replace(decimal, ".") if ok else None
