@@ -21,7 +21,6 @@ import pyarrow.parquet as pq
 import pytest
 import requests
 import typer
-from minio.deleteobjects import DeleteObject
 from typer.testing import CliRunner
 
 from catalog.client import CatalogClient
@@ -33,12 +32,10 @@ from citydata.settings import REPO_ROOT
 from citydata.spec.model import DatasetSpec
 from ingest.clean import clean_pull
 from ingest.pull import pull
-from lake.access import set_public_read
 from lake.hashing import table_fingerprint
 from lake.layout import zone_prefix
 from lake.published import (
     dataset_prefix,
-    folders_of,
     listed_versions,
     read_manifest,
     read_pointer,
@@ -46,6 +43,7 @@ from lake.published import (
     staging_root,
 )
 from lake.store import Lake
+from tests.integration.cleanup import purge_agency
 
 pytestmark = pytest.mark.integration
 
@@ -136,38 +134,7 @@ class World:
         return out
 
     def cleanup(self) -> None:
-        admin = ckan_client(self.settings)
-        for name in self.datasets:
-            try:
-                admin.action.dataset_purge(id=name)
-            except ckanapi.NotFound:
-                pass
-        for topic in self.groups:
-            from catalog.mapping import slugify
-
-            try:
-                admin.action.group_purge(id=slugify(topic))
-            except ckanapi.NotFound:
-                pass
-        try:
-            admin.action.organization_purge(id=self.agency)
-        except ckanapi.NotFound:
-            pass
-        client = self.lake.client
-        prefixes = [
-            f"{zone}/{self.agency}/" for zone in ("raw", "clean", "quarantine", "reports", "published")
-        ]
-        prefixes += [staging_root(self.agency, name) for name in self.datasets]
-        prefixes += [f"state/{name}/" for name in self.datasets]
-        for name in self.datasets:
-            set_public_read(client, self.lake.bucket, dataset_prefix(self.agency, name), False)
-        for prefix in prefixes:
-            keys = list(self.lake.keys(prefix))
-            errors = list(client.remove_objects(self.lake.bucket, [DeleteObject(k) for k in keys]))
-            assert not errors
-            for folder in folders_of(keys, prefix):  # SeaweedFS lists emptied folders until removed
-                client.remove_object(self.lake.bucket, folder)
-        client.remove_object(self.lake.bucket, f"published/_staging/{self.agency}/")
+        purge_agency(self.settings, self.lake, self.agency, self.datasets, self.groups)
 
 
 @pytest.fixture

@@ -12,22 +12,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import ckanapi
 import pytest
 import yaml
-from minio.deleteobjects import DeleteObject
 
 from catalog.client import CatalogClient
 from catalog.mapping import HASH_KEY, ROLE, extras_of
-from citydata.clients import ckan_client
 from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
 from ingest.clean import clean_pull
 from ingest.pull import pull
-from lake.access import set_public_read
-from lake.published import dataset_prefix, folders_of, staging_root
 from lake.store import Lake
 from stack.manager import Stack
+from tests.integration.cleanup import purge_agency
 
 HEADER = "Mã trạm,Tên trạm,Phường,Số cổng,Ngày lắp đặt"
 WARDS = ["Phường Bến Thành", "Phường Sài Gòn", "Phường Tân Định", "Phường An Khánh", "Phường Thủ Đức"]
@@ -148,28 +144,7 @@ class World:
         return pulled.pull_id
 
     def cleanup(self) -> None:
-        admin = ckan_client(self.settings)
-        for name in self.datasets:
-            try:
-                admin.action.dataset_purge(id=name)
-            except ckanapi.NotFound:
-                pass
-        try:
-            admin.action.organization_purge(id=self.agency)
-        except ckanapi.NotFound:
-            pass
-        client, bucket = self.lake.client, self.lake.bucket
-        prefixes = [f"{z}/{self.agency}/" for z in ("raw", "clean", "quarantine", "reports", "published")]
-        prefixes += [staging_root(self.agency, name) for name in self.datasets]
-        prefixes += [f"state/{name}/" for name in self.datasets]
-        for name in self.datasets:
-            set_public_read(client, bucket, dataset_prefix(self.agency, name), False)
-        for prefix in prefixes:
-            keys = list(self.lake.keys(prefix))
-            assert not list(client.remove_objects(bucket, [DeleteObject(k) for k in keys]))
-            for folder in folders_of(keys, prefix):  # SeaweedFS lists emptied folders until removed
-                client.remove_object(bucket, folder)
-        client.remove_object(bucket, f"published/_staging/{self.agency}/")
+        purge_agency(self.settings, self.lake, self.agency, self.datasets)
 
 
 @pytest.fixture

@@ -22,20 +22,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import ckanapi
 import pytest
 import requests
 import yaml
-from minio.deleteobjects import DeleteObject
 
 from citydata.clients import ckan_client
 from citydata.settings import REPO_ROOT, Settings, dagster_environment
-from lake.access import set_public_read
-from lake.published import dataset_prefix, folders_of, read_pointer, staging_root
+from lake.published import read_pointer
 from lake.store import Lake
 from pipelines.automation import DATASET_TAG
 from pipelines.datasets.assets import key_part
 from stack.process import ManagedProcess, ProcessSpec
+from tests.integration.cleanup import purge_agency
 
 pytestmark = pytest.mark.integration
 
@@ -197,23 +195,7 @@ def _deployment(settings: Settings, folder: Path) -> Iterator[Deployment]:
 
 
 def _cleanup(settings: Settings, agency: str, names: list[str]) -> None:
-    admin = ckan_client(settings)
-    for name in names:
-        with contextlib.suppress(ckanapi.NotFound):
-            admin.action.dataset_purge(id=name)
-    with contextlib.suppress(ckanapi.NotFound):
-        admin.action.organization_purge(id=agency)
-    lake = Lake(settings)
-    for name in names:
-        set_public_read(lake.client, lake.bucket, dataset_prefix(agency, name), False)
-    prefixes = [f"{zone}/{agency}/" for zone in ("raw", "clean", "quarantine", "reports", "published")]
-    prefixes += [staging_root(agency, n) for n in names] + [f"state/{n}/" for n in names]
-    for prefix in prefixes:
-        keys = list(lake.keys(prefix))
-        list(lake.client.remove_objects(lake.bucket, [DeleteObject(k) for k in keys]))
-        for folder in folders_of(keys, prefix):
-            with contextlib.suppress(Exception):
-                lake.client.remove_object(lake.bucket, folder)
+    purge_agency(settings, Lake(settings), agency, names)
 
 
 def _launch(deployment: Deployment, name: str) -> str:

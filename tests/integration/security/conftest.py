@@ -13,16 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import ckanapi
 import pytest
-from minio.deleteobjects import DeleteObject
 
-from citydata.clients import ckan_client
 from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
-from lake.access import set_public_read
-from lake.published import dataset_prefix, folders_of, staging_root
 from lake.store import Lake
+from tests.integration.cleanup import purge_agency
 
 HEADER = "ma,ho_ten,cccd,so_dien_thoai,email,ghi_chu,cong_thuc,so_tien"
 ROWS = [
@@ -99,24 +95,7 @@ def _cleanup(settings: Settings, spec: DatasetSpec, lake: Lake, project_id: int 
     if project_id is not None:
         with contextlib.suppress(Exception):
             LabelStudio(settings).sdk.projects.delete(id=project_id)
-    admin = ckan_client(settings)
-    for name in (spec.id, f"{spec.id}-labels"):
-        with contextlib.suppress(ckanapi.NotFound):
-            admin.action.dataset_purge(id=name)
-    with contextlib.suppress(ckanapi.NotFound):
-        admin.action.organization_purge(id=spec.agency.id)
-    agency = spec.agency.id
-    set_public_read(lake.client, lake.bucket, dataset_prefix(agency, spec.id), False)
-    prefixes = [
-        f"{zone}/{agency}/" for zone in ("raw", "clean", "quarantine", "reports", "published", "labels")
-    ]
-    prefixes += [staging_root(agency, spec.id), f"state/{spec.id}/"]
-    for prefix in prefixes:
-        keys = list(lake.keys(prefix))
-        list(lake.client.remove_objects(lake.bucket, [DeleteObject(k) for k in keys]))
-        for folder in folders_of(keys, prefix):
-            with contextlib.suppress(Exception):
-                lake.client.remove_object(lake.bucket, folder)
+    purge_agency(settings, lake, spec.agency.id, [spec.id, f"{spec.id}-labels"])
 
 
 @pytest.fixture(scope="session")
