@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-import requests
 
 from citydata.spec import load_specs
 from labeling.client import LabelStudio
@@ -22,6 +21,7 @@ from labeling.pull import latest_labels_prefix
 from labeling.push import find_project
 from lake.store import Lake
 from pipelines.datasets.assets import key_part
+from tests.integration.dagster_graphql import dagster_graphql
 
 pytestmark = pytest.mark.integration
 CLI = str(Path(sys.executable).parent / "citydata")
@@ -36,13 +36,7 @@ TICKS = """query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) { __ty
 
 
 def graphql(settings, query: str, **variables):
-    resp = requests.post(
-        f"{settings.dagster.webserver_url}/graphql", json={"query": query, "variables": variables}, timeout=60
-    )
-    resp.raise_for_status()
-    body = resp.json()
-    assert "errors" not in body, body["errors"]
-    return body["data"]
+    return dagster_graphql(settings.dagster.webserver_url, query, **variables)
 
 
 def sensor_state(settings) -> dict:

@@ -34,6 +34,7 @@ from pipelines.automation import DATASET_TAG
 from pipelines.datasets.assets import key_part
 from stack.process import ManagedProcess, ProcessSpec
 from tests.integration.cleanup import purge_agency
+from tests.integration.dagster_graphql import dagster_graphql
 
 pytestmark = pytest.mark.integration
 
@@ -76,13 +77,7 @@ class Deployment:
     processes: list[ManagedProcess]
 
     def graphql(self, query: str, **variables: object) -> dict:
-        reply = requests.post(
-            f"{self.url}/graphql", json={"query": query, "variables": variables}, timeout=60
-        )
-        reply.raise_for_status()
-        body = reply.json()
-        assert "errors" not in body, body["errors"]
-        return body["data"]
+        return dagster_graphql(self.url, query, **variables)
 
     def loaded(self) -> bool:
         try:
