@@ -21,7 +21,7 @@ from cleaning.encoding import (
     iter_decode,
 )
 from cleaning.issues import Issue, issues_to_table
-from cleaning.numbers import detect_number_locale, parse_numbers
+from cleaning.numbers import locale_evidence, parse_numbers
 from cleaning.pii import PiiFinding, PiiReport, apply_pii, mask_pii, scan_pii
 from cleaning.table import clean_table
 from cleaning.text import (
@@ -47,7 +47,6 @@ __all__ = [
     "decode_bytes",
     "detect_encoding",
     "detect_legacy_vietnamese",
-    "detect_number_locale",
     "escape_formulas",
     "find_formula_injection",
     "fix_legacy_array",
@@ -55,6 +54,7 @@ __all__ = [
     "infer_day_first",
     "issues_to_table",
     "iter_decode",
+    "locale_evidence",
     "mask_pii",
     "normalize_admin_units",
     "normalize_strings",

@@ -8,26 +8,22 @@ all rows with ``pc.unique`` / ``pc.index_in`` / ``take``.
 Data: the spelling variants and the old -> new mapping come from the data files of
 ``vietnamadminunits`` (its parser and converter functions are not called: they pick words out of
 free text and can geocode over the network); official new codes and names come from
-``vietnam-provinces`` (the GSO list).
+``vietnam-provinces`` (the GSO list); both are loaded by ``cleaning._admin_reference``. Where the
+two packages give different codes for a ward, the GSO code is published and ``admin_conflict``
+names both (``cleaning.admin_conflicts`` adds the row's own code columns to that check).
 """
 
 from __future__ import annotations
 
-import functools
-import importlib.util
-import json
 import re
 import unicodedata
-from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from vietnam_provinces import Province, Ward
 
-from cleaning._vi import strip_accents
+from cleaning._admin_reference import Reference, accented, compact, name_keys, plain, reference
 from cleaning.issues import Issue
 
 __all__ = ["ADMIN_COLUMNS", "AdminUnit", "AdminUnitsResult", "normalize_admin_units", "resolve_admin_unit"]
@@ -44,6 +40,7 @@ ADMIN_COLUMNS = (
     "old_district_code",
     "old_district_name",
     "admin_status",
+    "admin_conflict",
 )
 
 
@@ -55,6 +52,8 @@ class AdminUnit:
     its successor), ``converted_split`` (the old ward was split: the main successor is given),
     ``partial`` (province found, lower level not), ``ambiguous``, ``unknown``.
     ``problem`` names the failing level and reason for ``partial``/``ambiguous``/``unknown``.
+    ``conflict`` names both codes when the two reference packages disagree on the ward (the GSO
+    code is the one given in ``ward_code``).
     """
 
     province_code: str | None
@@ -65,6 +64,7 @@ class AdminUnit:
     old_district_name: str | None
     status: Status
     problem: tuple[str, str] | None = None  # (level: province/district/ward, reason)
+    conflict: str | None = None  # "ward_code 26794 (vietnam-provinces) ≠ 26800 (vietnamadminunits)"
 
 
 @dataclass(frozen=True)
@@ -73,189 +73,6 @@ class AdminUnitsResult:
 
     table: pa.Table
     issues: list[Issue]
-
-
-# --------------------------------------------------------------------------------------------------
-# Name keys
-# --------------------------------------------------------------------------------------------------
-
-_PREFIX = re.compile(
-    r"^(?:thanh pho|tp|tinh|quan|q|huyen|h|thi xa|tx|thi tran|tt|phuong|p|f|xa|x|dac khu)(?=[\s.\d]|$)[\s.]*"
-)
-_NOT_ALNUM_ASCII = re.compile(r"[^a-z0-9]+")
-_NOT_WORD = re.compile(r"[\W_]+")
-
-
-def _plain(text: str) -> str:
-    """Lower-case ASCII with single spaces: "Tp. Hồ Chí Minh" -> "tp. ho chi minh"."""
-    return " ".join(strip_accents(unicodedata.normalize("NFC", text)).lower().split())
-
-
-def _compact(text: str) -> str:
-    return _NOT_ALNUM_ASCII.sub("", text)
-
-
-def _accented(text: str) -> str:
-    return _NOT_WORD.sub("", unicodedata.normalize("NFC", text).lower())
-
-
-def _keys(value: str, type_words: tuple[str, ...]) -> list[str]:
-    """Candidate lookup keys, most specific first: full name, name without its unit-type prefix."""
-    plain = _plain(value)
-    stripped = _PREFIX.sub("", plain)
-    keys = [_compact(plain), _compact(stripped)]
-    bare = _compact(stripped)
-    if bare.isdigit():
-        number = str(int(bare))
-        keys += [w + bare for w in type_words] + [w + number for w in type_words]
-    else:
-        keys += [w + bare for w in type_words]
-    return [k for k in dict.fromkeys(keys) if k]
-
-
-# --------------------------------------------------------------------------------------------------
-# Reference data (loaded once)
-# --------------------------------------------------------------------------------------------------
-
-
-def _data_dir() -> Path:
-    spec = importlib.util.find_spec("vietnamadminunits")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError("vietnamadminunits is required for admin-unit normalisation")
-    return Path(next(iter(spec.submodule_search_locations))) / "data"
-
-
-def _load(name: str) -> dict[str, Any]:
-    with (_data_dir() / name).open(encoding="utf-8") as f:
-        data: dict[str, Any] = json.load(f)
-    return data
-
-
-_DistrictIndex = dict[tuple[str, str], dict[str, set[str]]]
-_EXTRA_PROVINCE_KEYWORDS = {
-    k: "thanhphohochiminh" for k in ("hcmc", "tphcm", "tphochiminh", "hochiminhcity", "cityhochiminh")
-} | {
-    "tphn": "thanhphohanoi",
-    "tpdanang": "thanhphodanang",
-    "tpcantho": "thanhphocantho",
-    "tphaiphong": "thanhphohaiphong",
-}
-
-
-class _Reference:
-    def __init__(self) -> None:
-        new = _load("parser_from_2025.json")
-        old = _load("parser_legacy.json")
-        conv = _load("converter_2025.json")
-
-        self.new_province = new["DICT_PROVINCE"]
-        self.new_province_kw: dict[str, str] = {
-            kw: key for key, v in self.new_province.items() for kw in v["provinceKeywords"]
-        }
-        self.new_province_kw.update(_EXTRA_PROVINCE_KEYWORDS)
-        self.new_ward: dict[tuple[str, str], dict[str, Any]] = {}
-        self.new_ward_kw: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-        self.new_ward_kw_acc: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-        for source, index in (
-            ("DICT_PROVINCE_WARD_NO_ACCENTED", self.new_ward_kw),
-            ("DICT_PROVINCE_WARD_ACCENTED", self.new_ward_kw_acc),
-            ("DICT_PROVINCE_WARD_SHORT_ACCENTED", self.new_ward_kw_acc),
-        ):
-            for prov, wards in new[source].items():
-                for wkey, info in wards.items():
-                    self.new_ward[(prov, wkey)] = info
-                    for kw in info["wardKeywords"]:
-                        index[prov][kw].add(wkey)
-                    if index is self.new_ward_kw_acc:
-                        index[prov][_accented(info["ward"])].add(wkey)
-
-        self.old_province = old["DICT_PROVINCE"]
-        self.old_province_kw: dict[str, str] = {
-            kw: key for key, v in self.old_province.items() for kw in v["provinceKeywords"]
-        }
-        self.old_province_kw.update(_EXTRA_PROVINCE_KEYWORDS)
-        self.old_district = old["DICT_PROVINCE_DISTRICT"]
-        self.old_district_kw: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-        for prov, districts in self.old_district.items():
-            for dkey, info in districts.items():
-                for kw in info["districtKeywords"]:
-                    self.old_district_kw[prov][kw].add(dkey)
-        # districts split before 2025 (one old name, several later districts): choose by ward
-        self.divided: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-        for prov, entries in old["DICT_PROVINCE_DISTRICT_DIVIDED"].items():
-            for entry in entries.values():
-                for kw in entry["dividedDistrictKeywords"]:
-                    self.divided[prov][kw] = entry["districts"]
-        self.old_ward: dict[tuple[str, str, str], dict[str, Any]] = {}
-        self.old_ward_kw: _DistrictIndex = defaultdict(lambda: defaultdict(set))
-        self.old_ward_kw_acc: _DistrictIndex = defaultdict(lambda: defaultdict(set))
-        self.old_ward_by_province: dict[str, dict[str, set[tuple[str, str]]]] = defaultdict(
-            lambda: defaultdict(set)
-        )
-        for source, accented in (
-            ("DICT_PROVINCE_DISTRICT_WARD_NO_ACCENTED", False),
-            ("DICT_PROVINCE_DISTRICT_WARD_ACCENTED", True),
-            ("DICT_PROVINCE_DISTRICT_WARD_SHORT_ACCENTED", True),
-        ):
-            old_index = self.old_ward_kw_acc if accented else self.old_ward_kw
-            for prov, districts in old[source].items():
-                for dkey, wards in districts.items():
-                    for wkey, info in wards.items():
-                        self.old_ward[(prov, dkey, wkey)] = info
-                        for kw in info["wardKeywords"]:
-                            old_index[(prov, dkey)][kw].add(wkey)
-                            self.old_ward_by_province[prov][kw].add((dkey, wkey))
-                        if accented:
-                            old_index[(prov, dkey)][_accented(info["ward"])].add(wkey)
-
-        self.province_old_to_new: dict[str, str] = {
-            o: n for n, olds in conv["DICT_PROVINCE"].items() for o in olds
-        }
-        self.new_to_old_provinces: dict[str, list[str]] = {
-            n: list(o) for n, o in conv["DICT_PROVINCE"].items()
-        }
-        self.ward_old_to_new: dict[str, tuple[str, str, bool]] = {}
-        for prov, wards in conv["DICT_PROVINCE_WARD_NO_DIVIDED"].items():
-            for wkey, olds in wards.items():
-                for o in olds:
-                    self.ward_old_to_new[o] = (prov, wkey, False)
-        for prov, olds in conv["DICT_PROVINCE_WARD_DIVIDED"].items():
-            for o, targets in olds.items():
-                default = next((t["newWardKey"] for t in targets if t["isDefaultNewWard"]), None)
-                if default:
-                    self.ward_old_to_new[o] = (prov, default, True)
-
-        # official names and codes (GSO list, vietnam-provinces)
-        self.official_province = {int(p.code): p.name for p in Province.iter_all()}
-        self.official_ward: dict[tuple[int, str], list[Ward]] = defaultdict(list)
-        for w in Ward.iter_all():
-            self.official_ward[(int(w.province_code), _compact(_plain(w.name)))].append(w)
-
-    def official_ward_of(self, province_code: int, name: str, fallback_code: str) -> tuple[str, str]:
-        """(5-digit code, name) from the GSO list, matched by name within the province."""
-        found = self.official_ward.get((province_code, _compact(_plain(name))), [])
-        if len(found) > 1:
-            found = [w for w in found if _accented(_tone_style(w.name)) == _accented(_tone_style(name))]
-        if len(found) == 1:
-            return f"{int(found[0].code):05d}", " ".join(found[0].name.split())
-        return f"{int(fallback_code):05d}", name
-
-
-_OLD_TONES = {"oà": "òa", "oá": "óa", "oả": "ỏa", "oã": "õa", "oạ": "ọa", "oè": "òe", "oé": "óe", "oẻ": "ỏe",
-              "oẽ": "õe", "oẹ": "ọe", "uỳ": "ùy", "uý": "úy", "uỷ": "ủy", "uỹ": "ũy", "uỵ": "ụy"}  # fmt: skip
-
-
-def _tone_style(name: str) -> str:
-    """Old tone placement to new ("Hoà" -> "Hòa"), to compare names written in either style."""
-    name = unicodedata.normalize("NFC", name)
-    for old, new in _OLD_TONES.items():
-        name = name.replace(old, new).replace(old.capitalize(), new.capitalize())
-    return name
-
-
-@functools.cache
-def _reference() -> _Reference:
-    return _Reference()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -276,15 +93,15 @@ def _lookup(index: dict[str, set[_T]], keys: list[str]) -> set[_T]:
 
 def _ward_candidates(value: str, kw: dict[str, set[str]], kw_acc: dict[str, set[str]]) -> set[str]:
     """Ward keys matching ``value``: names that differ only by diacritics need them to be told apart."""
-    keys = _keys(value, _WARD_WORDS)
+    keys = name_keys(value, _WARD_WORDS)
     if value.isascii():  # no diacritics: every ward whose name strips to the same letters
         found = set(_lookup(kw, keys))
-        accented = {w for k, ws in kw_acc.items() if _compact(_plain(k)) in keys[:2] for w in ws}
-        return found | accented
-    acc = _accented(value)
+        by_letters = {w for k, ws in kw_acc.items() if compact(plain(k)) in keys[:2] for w in ws}
+        return found | by_letters
+    acc = accented(value)
     found = set(kw_acc.get(acc, set()))
     if not found:
-        stripped_acc = _accented(_PREFIX_ACC.sub("", unicodedata.normalize("NFC", value).lower().strip()))
+        stripped_acc = accented(_PREFIX_ACC.sub("", unicodedata.normalize("NFC", value).lower().strip()))
         found = set(kw_acc.get(stripped_acc, set()))
     return found or _lookup(kw, keys)
 
@@ -292,21 +109,21 @@ def _ward_candidates(value: str, kw: dict[str, set[str]], kw_acc: dict[str, set[
 _PREFIX_ACC = re.compile(r"^(?:phường|xã|thị trấn|đặc khu|p|x|tt)(?=[\s.\d]|$)[\s.]*")
 
 
-def _province_unit(ref: _Reference, new_key: str) -> tuple[int, str]:
+def _province_unit(ref: Reference, new_key: str) -> tuple[int, str]:
     code = int(ref.new_province[new_key]["provinceCode"])
     return code, ref.official_province.get(code, ref.new_province[new_key]["province"])
 
 
-def _new_ward_unit(ref: _Reference, prov: str, wkey: str) -> tuple[str, str]:
+def _new_ward_unit(ref: Reference, prov: str, wkey: str) -> tuple[str, str, str | None]:
     info = ref.new_ward[(prov, wkey)]
     code, _ = _province_unit(ref, prov)
     return ref.official_ward_of(code, info["ward"], info["wardCode"])
 
 
 def _result(
-    ref: _Reference,
+    ref: Reference,
     prov: str,
-    ward: tuple[str, str] | None,
+    ward: tuple[str, str, str | None] | None,
     district: dict[str, Any] | None,
     status: Status,
     problem: tuple[str, str] | None = None,
@@ -321,18 +138,19 @@ def _result(
         district["district"] if district else None,
         status,
         problem,
+        ward[2] if ward else None,
     )
 
 
-def _find_old_district(ref: _Reference, old_prov: str, district: str, ward: str | None) -> str | None:
-    keys = _keys(district, _DISTRICT_WORDS)
+def _find_old_district(ref: Reference, old_prov: str, district: str, ward: str | None) -> str | None:
+    keys = name_keys(district, _DISTRICT_WORDS)
     found = _lookup(ref.old_district_kw[old_prov], keys)
     if len(found) == 1:
         return next(iter(found))
     split = next((ref.divided[old_prov][k] for k in keys if k in ref.divided.get(old_prov, {})), None)
     if split:
         if ward:
-            wkeys = _keys(ward, _WARD_WORDS)
+            wkeys = name_keys(ward, _WARD_WORDS)
             for dkey, entry in split.items():
                 if any(k in entry["wardKeywords"] for k in wkeys):
                     return str(dkey)
@@ -353,11 +171,11 @@ def resolve_admin_unit(
     post-reform ward list first, then pre-reform wards of the province (unique name needed).
     ``default_province`` (name or 2-digit code) is used when ``province`` is empty.
     """
-    ref = _reference()
+    ref = reference()
     province = province if province and province.strip() else default_province
     if not province:
         return AdminUnit(None, None, None, None, None, None, "unknown", ("province", "missing province"))
-    pkeys = _keys(province, _PROVINCE_WORDS)
+    pkeys = name_keys(province, _PROVINCE_WORDS)
     if province.strip().isdigit():
         code = int(province)
         by_code = [k for k, v in ref.new_province.items() if int(v["provinceCode"]) == code]
@@ -416,8 +234,8 @@ def resolve_admin_unit(
             return _result(ref, target, None, None, "ambiguous", ("ward", "ambiguous ward name"))
     if mode != "new":
         hits: set[tuple[str, str, str]] = set()
-        keys = _keys(ward, _WARD_WORDS)
-        acc = _accented(ward)
+        keys = name_keys(ward, _WARD_WORDS)
+        acc = accented(ward)
         for op in old_candidates:
             for dkey, wkey in _lookup(ref.old_ward_by_province[op], [acc, *keys]):
                 hits.add((op, dkey, wkey))
@@ -460,7 +278,8 @@ def normalize_admin_units(
     """Resolve admin-unit columns row by row (each distinct combination once).
 
     Returns ``ADMIN_COLUMNS``: 2-digit province code, 5-digit ward code (GSO, post-reform), official
-    names, the old district when given, and ``admin_status``. Rows whose names are not found get
+    names, the old district when given, ``admin_status``, and ``admin_conflict`` (null, or the two
+    packages' differing ward codes). Rows whose names are not found get
     an issue on the failing column (``column_names``); all-null rows stay null without issue.
     """
     given = [a for a in (province, district, ward) if a is not None]
@@ -486,8 +305,9 @@ def normalize_admin_units(
         resolved.append(resolve_admin_unit(values[0], values[1], values[2], mode, default_province))
     positions = pc.index_in(joined, value_set=uniques)
     out = {}
+    attrs = {"admin_status": "status", "admin_conflict": "conflict"}
     for name in ADMIN_COLUMNS:
-        attr = "status" if name == "admin_status" else name
+        attr = attrs.get(name, name)
         lookup = pa.array([getattr(r, attr) if r else None for r in resolved], pa.string())
         out[name] = pc.take(lookup, positions)
     table = pa.table(out)

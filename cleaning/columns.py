@@ -1,4 +1,5 @@
-"""Column labels to unique ASCII snake_case names, keeping the original labels for the data dictionary."""
+"""Column labels to unique ASCII snake_case names, keeping the original labels for the data dictionary;
+the logical type (the spec's column types) of an Arrow type."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pyarrow as pa
 
 from cleaning._vi import strip_accents
 
-__all__ = ["rename_columns", "snake_case", "snake_case_columns"]
+__all__ = ["logical_type", "rename_columns", "snake_case", "snake_case_columns"]
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -53,3 +54,18 @@ def rename_columns(table: pa.Table, digit_prefix: str = "c_") -> tuple[pa.Table,
     """``table`` with snake_case column names, and the mapping new name -> original label."""
     names, mapping = snake_case_columns(table.column_names, digit_prefix)
     return table.rename_columns(names), mapping
+
+
+def logical_type(data_type: pa.DataType) -> str:
+    """The spec's column type of an Arrow type: boolean, integer, number, date, datetime or string."""
+    if pa.types.is_boolean(data_type):
+        return "boolean"
+    if pa.types.is_integer(data_type):
+        return "integer"
+    if pa.types.is_floating(data_type) or pa.types.is_decimal(data_type):
+        return "number"
+    if pa.types.is_date(data_type):
+        return "date"
+    if pa.types.is_timestamp(data_type):
+        return "datetime"
+    return "string"

@@ -19,7 +19,7 @@ from cleaning.buffers import bool_array, scatter, string_span
 from cleaning.issues import issues_for_mask
 from cleaning.text import DEFAULT_NULL_TOKENS, Cleaned, null_token_set
 
-__all__ = ["Locale", "detect_number_locale", "parse_numbers"]
+__all__ = ["Locale", "locale_evidence", "parse_numbers"]
 
 Locale = Literal["vi", "en"]
 
@@ -116,16 +116,24 @@ def parse_numbers(
     return Cleaned(result, issues)
 
 
-def detect_number_locale(values: pa.Array | pa.ChunkedArray, sample: int = 10_000) -> Locale:
-    """``vi`` or ``en``: the locale under which more of the first ``sample`` non-null cells parse.
+def locale_evidence(
+    values: pa.Array | pa.ChunkedArray, null_tokens: Sequence[str] = DEFAULT_NULL_TOKENS
+) -> tuple[int, int]:
+    """(cells that are numbers only in ``vi``, cells that are numbers only in ``en``).
 
-    Ties (e.g. only plain integers) give ``vi``. Use it to pick a locale per column, then parse.
+    "1,5", "1.234,5", "1.234.567" are Vietnamese only; "1.5", "10.5464", "1,234.5" English only.
+    "1.234" and "1,234" read in both (as different numbers) and "1234" as the same number: neither
+    tells the locale, so they count for neither.
     """
-    head = values.drop_null().slice(0, sample)
-    if len(head) == 0:
-        return "vi"
-    scores = {}
-    for loc in ("vi", "en"):
-        ok = pc.match_substring_regex(head, _lenient(loc))
-        scores[loc] = pc.sum(pc.cast(ok, pa.int64())).as_py() or 0
-    return "en" if scores["en"] > scores["vi"] else "vi"
+    chunked = values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([values])
+    if len(chunked) == 0 or not (pa.types.is_string(chunked.type) or pa.types.is_large_string(chunked.type)):
+        return 0, 0
+    chunked = chunked.cast(pa.string())
+    present = pc.is_valid(chunked)
+    ok = {}
+    for locale in ("vi", "en"):
+        plain, _, _ = _parse(chunked, locale, null_tokens)
+        ok[locale] = pc.and_(present, pc.is_valid(plain))
+    vi_only = pc.sum(pc.cast(pc.and_(ok["vi"], pc.invert(ok["en"])), pa.int64())).as_py() or 0
+    en_only = pc.sum(pc.cast(pc.and_(ok["en"], pc.invert(ok["vi"])), pa.int64())).as_py() or 0
+    return int(vi_only), int(en_only)

@@ -1,6 +1,8 @@
 """Clean a raw pull into typed Parquet, with every failing row quarantined and named.
 
     clean/<agency>/<dataset>/<pull_id>/data.parquet       the clean rows (zstd)
+    clean/<agency>/<dataset>/<pull_id>/lines.parquet      where each clean row comes from: file,
+                                                          sheet, line (row i of data.parquet)
     quarantine/<agency>/<dataset>/<pull_id>/rejected.parquet  file, line, reasons, the row as read
     quarantine/<agency>/<dataset>/<pull_id>/warnings.parquet  findings that did not reject a row
     clean/<agency>/<dataset>/<pull_id>/_clean.json        the report; written last, so its presence
@@ -34,12 +36,14 @@ from cleaning.issues import Issue
 from connectors.base import RawObject
 from connectors.formats.base import FormatError, ReadBatch, ReadInfo
 from connectors.formats.registry import reader_for
+from ingest.column_types import LeadingZeroError
 from ingest.pull import PULL_MANIFEST, pull_manifest
 from ingest.transform import BatchCleaner, BatchOutput, SchemaMismatchError
 from lake.layout import zone_prefix
 from lake.store import Lake
 
 CLEAN_MANIFEST = "_clean.json"
+LINES_SCHEMA = pa.schema([("file", pa.string()), ("sheet", pa.string()), ("line", pa.int64())])
 QUARANTINE_SCHEMA = pa.schema(
     [("file", pa.string()), ("line", pa.int64()), ("reasons", pa.string()), ("row", pa.string())]
 )
@@ -53,14 +57,22 @@ class CleanError(RuntimeError):
     """The dataset could not be cleaned; the message names the files and reasons."""
 
 
+MAX_SKIPPED_SHOWN = 50  # skipped rows (titles, footers) listed per file in the report
+
+
 @dataclass
 class FileReport:
     name: str
+    key: str | None = None  # the raw object in the lake
     format: str | None = None
     encoding: str | None = None
+    delimiter: str | None = None
     rows_read: int = 0
     rows_clean: int = 0
     rows_rejected: int = 0
+    rows_skipped: int = 0  # titles, column-number rows, footers: not data, not rejected
+    layout: dict[str, Any] = field(default_factory=dict)  # what the reader detected, per sheet
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # the first MAX_SKIPPED_SHOWN
     error: str | None = None
 
 
@@ -112,16 +124,16 @@ class _Deduplicator:
             run = np.union1d(self.runs.pop(), run)
         self.runs.append(run)
 
-    def split(self, table: pa.Table) -> tuple[pa.Table, pa.Table]:
+    def duplicates(self, table: pa.Table) -> np.ndarray:
+        """Mask of the rows whose key was seen before (in this table or an earlier one)."""
         if not self.columns or table.num_rows == 0:
-            return table, table.slice(0, 0)
+            return np.zeros(table.num_rows, dtype=bool)
         frame = table.select(self.columns).to_pandas()
         hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype=np.uint64)
         dup = pd.Series(hashes).duplicated().to_numpy() | self._seen(hashes)
         if (~dup).any():
             self._add(hashes[~dup])
-        mask = bool_array(dup)
-        return table.filter(pa.compute.invert(mask)), table.filter(mask)
+        return np.asarray(dup, dtype=bool)
 
 
 def _row_json(table: pa.Table) -> list[str]:
@@ -134,16 +146,25 @@ class _Outputs:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self.data_path = workdir / "data.parquet"
+        self.lines_path = workdir / "lines.parquet"
         self.rejected_path = workdir / "rejected.parquet"
         self.warnings_path = workdir / "warnings.parquet"
         self.data: pq.ParquetWriter | None = None
+        self.lines = pq.ParquetWriter(self.lines_path, LINES_SCHEMA, compression="zstd")
         self.rejected = pq.ParquetWriter(self.rejected_path, QUARANTINE_SCHEMA, compression="zstd")
         self.warnings = pq.ParquetWriter(self.warnings_path, WARNING_SCHEMA, compression="zstd")
 
-    def write_data(self, table: pa.Table) -> None:
+    def write_data(self, table: pa.Table, file: str, sheet: str | None, lines: np.ndarray) -> None:
         if self.data is None:
             self.data = pq.ParquetWriter(self.data_path, table.schema, compression="zstd")
         self.data.write_table(table)
+        n = table.num_rows
+        where = [
+            pa.array([file] * n, pa.string()),
+            pa.array([sheet] * n, pa.string()),
+            pa.array(lines, pa.int64()),
+        ]
+        self.lines.write_table(pa.table(where, schema=LINES_SCHEMA))
 
     def write_rejected(
         self, file: str, lines: Sequence[int], reasons: Sequence[str], rows: Sequence[str | None]
@@ -165,7 +186,7 @@ class _Outputs:
             self.warnings.write_table(pa.table(cols, schema=WARNING_SCHEMA))
 
     def close(self) -> None:
-        for writer in (self.data, self.rejected, self.warnings):
+        for writer in (self.data, self.lines, self.rejected, self.warnings):
             if writer is not None:
                 writer.close()
 
@@ -223,11 +244,11 @@ def clean_pull(
         for obj in manifest["objects"]:
             if obj.get("parse") is False:  # e.g. API pages kept beside their records.jsonl
                 continue
-            report = FileReport(obj["name"])
+            report = FileReport(obj["name"], obj["key"])
             result.files.append(report)
             local = lake.download(obj["key"], workdir / f"raw-{len(result.files)}")
-            raw = RawObject(obj["name"], obj["source_uri"], obj.get("media_type"), path=local,
-                            sha256=obj["sha256"], size=obj["size"])  # fmt: skip
+            raw = RawObject(obj["name"], obj["source_uri"], obj.get("media_type"), obj.get("headers") or {},
+                            path=local, sha256=obj["sha256"], size=obj["size"])  # fmt: skip
             try:
                 reader = reader_for(obj["name"], spec.format.name, obj.get("media_type"))
                 report.format = reader.name
@@ -236,9 +257,7 @@ def clean_pull(
                 first = next(batches, None)  # the header labels are known from here on
                 cleaned: Iterator[tuple[ReadBatch, BatchOutput]] = iter(())
                 if first is not None:
-                    file_cleaner = BatchCleaner(
-                        spec, info.header_labels or first.table.column_names, reader.number_locale
-                    )
+                    file_cleaner = BatchCleaner(spec, info.header_labels or first.table.column_names)
                     if cleaner is not None:
                         file_cleaner.schema = cleaner.schema  # later files must fit the first
                         for plan, prior in zip(file_cleaner.columns, cleaner.columns, strict=False):
@@ -246,7 +265,7 @@ def clean_pull(
                     cleaner = cleaner or file_cleaner
                     cleaned = file_cleaner.clean_all(itertools.chain([first], batches))
                 for batch, out in cleaned:
-                    report.encoding = info.encoding
+                    report.encoding, report.delimiter = info.encoding, info.delimiter
                     report.rows_read += batch.table.num_rows + len(batch.rejected)
                     outputs.write_rejected(
                         obj["name"],
@@ -255,8 +274,10 @@ def clean_pull(
                         [r.raw for r in batch.rejected],
                     )
                     report.rows_rejected += len(batch.rejected)
-                    good, duplicates = dedupe.split(out.good)
-                    outputs.write_data(good)
+                    dup = dedupe.duplicates(out.good)
+                    good = out.good.filter(bool_array(~dup)) if dup.any() else out.good
+                    duplicates = out.good.filter(bool_array(dup))
+                    outputs.write_data(good, obj["name"], batch.sheet, out.good_lines[~dup])
                     report.rows_clean += good.num_rows
                     rejected_rows = out.rejected
                     outputs.write_rejected(
@@ -269,7 +290,7 @@ def clean_pull(
                         keys = ", ".join(spec.schema_.primary_key)
                         outputs.write_rejected(
                             obj["name"],
-                            [-1] * duplicates.num_rows,
+                            out.good_lines[dup].tolist(),
                             [f"duplicate primary key ({keys}); the first row was kept"] * duplicates.num_rows,
                             _row_json(duplicates),
                         )
@@ -280,7 +301,16 @@ def clean_pull(
                         for kind, count in kinds.items():
                             result.pii.setdefault(column, {}).setdefault(kind, 0)
                             result.pii[column][kind] += count
-            except (FormatError, SchemaMismatchError, pa.ArrowInvalid, UnicodeDecodeError) as exc:
+                report.layout = info.layout
+                report.rows_skipped = len(info.skipped)
+                report.skipped = [asdict(row) for row in info.skipped[:MAX_SKIPPED_SHOWN]]
+            except (
+                FormatError,
+                SchemaMismatchError,
+                LeadingZeroError,
+                pa.ArrowInvalid,
+                UnicodeDecodeError,
+            ) as exc:
                 report.error = str(exc) if str(exc).startswith(obj["name"]) else f"{obj['name']}: {exc}"
             read_total += report.rows_read
             result.rows += report.rows_clean
@@ -300,6 +330,8 @@ def clean_pull(
         result.keys = {"data": clean_prefix + "data.parquet"}
         if outputs.data is not None:
             lake.put_file(result.keys["data"], outputs.data_path, "application/vnd.apache.parquet")
+            result.keys["lines"] = clean_prefix + "lines.parquet"
+            lake.put_file(result.keys["lines"], outputs.lines_path, "application/vnd.apache.parquet")
         if result.rejected:
             result.keys["rejected"] = q_prefix + "rejected.parquet"
             lake.put_file(result.keys["rejected"], outputs.rejected_path, "application/vnd.apache.parquet")

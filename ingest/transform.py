@@ -14,58 +14,42 @@ from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from citydata.spec.model import ColumnHint, ColumnType, DatasetSpec
+from citydata.spec.model import DatasetSpec
 from cleaning import (
     Issue,
     apply_pii,
     normalize_admin_units,
     normalize_strings,
-    parse_dates,
-    parse_numbers,
     scan_pii,
     snake_case,
     snake_case_columns,
 )
+from cleaning.admin_conflicts import add_row_code_conflicts
 from cleaning.admin_units import ADMIN_COLUMNS
-from cleaning.buffers import bool_array, string_span
+from cleaning.buffers import string_span
 from cleaning.libc import buffer_contains, keep_freed_memory
-from cleaning.text import DEFAULT_NULL_TOKENS, Cleaned, is_formula_injection
+from cleaning.text import DEFAULT_NULL_TOKENS, is_formula_injection
 from connectors.formats.base import ReadBatch
+from ingest.column_types import (
+    ColumnPlan,
+    LeadingZeroError,
+    TypingRules,
+    convert_column,
+    infer_plans,
+    leading_zero_error,
+)
 
-_TRUE = {"true", "1", "x", "có", "co", "yes", "y", "đúng", "dung", "t"}
-_FALSE = {"false", "0", "không", "khong", "no", "n", "sai", "f"}
-_ARROW_TYPES: dict[ColumnType, pa.DataType] = {
-    "string": pa.string(),
-    "integer": pa.int64(),
-    "number": pa.float64(),
-    "boolean": pa.bool_(),
-    "date": pa.date32(),
-    "datetime": pa.timestamp("s"),
-}
-_INFER_MIN_VALID = 0.98  # share of non-null values that must parse before a column is typed
-_INFER_SAMPLE = 2_000
-_INFER_PROBE = 200
 _PII_SAMPLE = 20_000
-_VI_THOUSANDS = r"^[+-]?\d{1,3}(\.\d{3})+$"  # "1.200", "12.345.678": Vietnamese thousands
 
 
 class SchemaMismatchError(ValueError):
     """The file's columns do not fit the spec (a required column is missing)."""
-
-
-@dataclass
-class ColumnPlan:
-    name: str  # cleaned snake_case name
-    label: str  # original header, for the data dictionary
-    type: ColumnType = "string"
-    hint: ColumnHint | None = None
-    inferred: bool = False
 
 
 @dataclass
@@ -74,22 +58,7 @@ class BatchOutput:
     rejected: pa.Table  # the rows as read (strings) + _line + _reasons
     warnings: list[Issue] = field(default_factory=list)
     pii: dict[str, dict[str, int]] = field(default_factory=dict)  # column -> kind -> cells in the sample
-
-
-def _has_leading_zero_codes(values: pa.ChunkedArray | pa.Array) -> bool:
-    # "0123", "079..." are codes or phone numbers: typing them as numbers would lose the zero.
-    matches = pc.match_substring_regex(values, r"^0\d+$")
-    return bool(pc.any(matches).as_py())
-
-
-def _digit_share(values: pa.ChunkedArray | pa.Array) -> float:
-    """Share of the (non-null) cells holding at least one ASCII digit."""
-    return float(pc.mean(pc.cast(pc.match_substring_regex(values, "[0-9]"), pa.float64())).as_py() or 0.0)
-
-
-def _valid_share(parsed: pa.Array | pa.ChunkedArray, source: pa.Array | pa.ChunkedArray) -> float:
-    present = len(source) - source.null_count
-    return 1.0 if present == 0 else (len(parsed) - parsed.null_count) / present
+    good_lines: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # source line per row
 
 
 def _rows_with_byte(values: pa.ChunkedArray, byte: int) -> list[int]:
@@ -164,15 +133,9 @@ class _Column:
 
 
 class BatchCleaner:
-    def __init__(
-        self, spec: DatasetSpec, header_labels: list[str], number_locale: Literal["vi", "en"] | None = None
-    ) -> None:
+    def __init__(self, spec: DatasetSpec, header_labels: list[str]) -> None:
         self.spec = spec
         keep_freed_memory()
-        # The reader's own number rendering first (Excel, JSON), then the spec's locale.
-        self.locales: list[Literal["vi", "en"]] = list(
-            dict.fromkeys([number_locale or spec.schema_.locale, spec.schema_.locale])
-        )
         hints = spec.schema_.columns
         names, _ = snake_case_columns(header_labels)
         renames: dict[str, str] = {}
@@ -196,8 +159,10 @@ class BatchCleaner:
             )
         self.columns = plans
         self.null_tokens = spec.cleaning.null_tokens or list(DEFAULT_NULL_TOKENS)
+        self.rules = TypingRules(spec.schema_.locale, spec.schema_.day_first, tuple(self.null_tokens))
         self.schema: pa.Schema | None = None  # fixed by the first batch
         self.dropped: set[str] = set()  # PII columns dropped (decided on the first batch)
+        self.masked: set[str] = set()  # PII columns masked in some batch
 
     # --- the data dictionary ----------------------------------------------------------
     def dictionary(self) -> list[dict[str, Any]]:
@@ -208,8 +173,14 @@ class BatchCleaner:
                 "type": p.type,
                 "inferred": p.inferred,
                 "description": p.hint.description if p.hint else None,
+                "source_label": p.label,  # the header as the file has it (the fidelity check reads it)
+                "source_index": i,  # the column's position in the reader's table
+                "pii": "masked" if p.name in self.masked else None,
+                "identifier": p.identifier,
+                "locale": p.locale,
+                "locale_source": p.locale_source,
             }
-            for p in self.columns
+            for i, p in enumerate(self.columns)
         ]
 
     # --- batches -----------------------------------------------------------------------
@@ -224,12 +195,11 @@ class BatchCleaner:
         pending: deque[tuple[ReadBatch, Future[BatchOutput]]] = deque()
         try:
             for batch in batches:
+                args = (batch.table, batch.first_line, batch.lines, batch.kinds)
                 if self.schema is None:
-                    yield batch, self.clean(batch.table, batch.first_line, batch.lines)
+                    yield batch, self.clean(*args)
                     continue
-                pending.append(
-                    (batch, _BATCHES.submit(self.clean, batch.table, batch.first_line, batch.lines))
-                )
+                pending.append((batch, _BATCHES.submit(self.clean, *args)))
                 while len(pending) > ahead:
                     done, future = pending.popleft()
                     yield done, future.result()
@@ -240,23 +210,43 @@ class BatchCleaner:
             for _, future in pending:
                 future.cancel()
 
-    def clean(self, batch: pa.Table, first_line: int, lines: np.ndarray | None = None) -> BatchOutput:
-        """Clean one batch; row ``i`` is on file line ``lines[i]`` (default ``first_line + i``)."""
+    def clean(
+        self,
+        batch: pa.Table,
+        first_line: int,
+        lines: np.ndarray | None = None,
+        kinds: dict[str, pa.Array] | None = None,
+    ) -> BatchOutput:
+        """Clean one batch; row ``i`` is on file line ``lines[i]`` (default ``first_line + i``);
+        ``kinds`` are the reader's cell kinds by original column name (absent: every cell is text).
+
+        Raises LeadingZeroError when the spec types a column of codes as a number.
+        """
 
         def line_of(row: int) -> int:
             return int(lines[row]) if lines is not None else first_line + row
 
+        by_name = {
+            p.name: (kinds or {}).get(old) for p, old in zip(self.columns, batch.column_names, strict=True)
+        }
         raw = batch.rename_columns([p.name for p in self.columns])
         if self.schema is None:
-            self._infer_types(raw)
+            infer_plans(self.columns, raw, {k: v for k, v in by_name.items() if v is not None}, self.rules)
+        for plan in self.columns:
+            problem = leading_zero_error(plan, raw.column(plan.name), by_name[plan.name])
+            if problem:
+                raise LeadingZeroError(problem)
         # Columns are independent and Arrow kernels release the GIL: both cores work.
-        results = list(_POOL.map(lambda p: self._column(raw.column(p.name), p), self.columns))
+        results = list(
+            _POOL.map(lambda p: self._column(raw.column(p.name), by_name[p.name], p), self.columns)
+        )
         rejects = [i for r in results for i in r.rejects]
         warnings = [i for r in results for i in r.warnings]
         table = pa.table([r.values for r in results], names=[p.name for p in self.columns])
         table, admin_warnings = self._admin_units(table)
         warnings += admin_warnings
         table, pii, masked = self._pii(table)
+        self.masked |= masked
         for plan, result in zip(self.columns, results, strict=True):
             if plan.name not in table.column_names:  # dropped as PII
                 continue
@@ -286,11 +276,17 @@ class BatchCleaner:
             good = good.cast(self.schema, safe=False)
         warnings.sort(key=lambda w: w.row)
         warnings = [Issue(line_of(w.row), w.column, w.value, w.reason) for w in warnings]
-        return BatchOutput(good, rejected, warnings, pii)
+        all_lines = (
+            lines if lines is not None else np.arange(first_line, first_line + len(table), dtype=np.int64)
+        )
+        good_lines = np.delete(np.asarray(all_lines, dtype=np.int64), bad_rows)
+        return BatchOutput(good, rejected, warnings, pii, good_lines)
 
-    def _column(self, values: pa.ChunkedArray, plan: ColumnPlan) -> _Column:
+    def _column(self, values: pa.ChunkedArray, kinds: pa.Array | None, plan: ColumnPlan) -> _Column:
         """One column of a batch: NUL bytes, then text cleaning or typing, then required values."""
         values, warnings = _strip_nul(values, plan.name)
+        if plan.type == "string" and not pa.types.is_string(values.type):
+            values = values.cast(pa.string())  # a typed column the spec or its name says is text
         if plan.type == "string":
             # Typed columns are trimmed and null-token-checked by their own parsers.
             cleaned = normalize_strings(values, plan.name, self.null_tokens)
@@ -298,7 +294,7 @@ class BatchCleaner:
             warnings += cleaned.issues
             rejects: list[Issue] = []
         else:
-            column, rejects = self._convert(values, plan)
+            column, rejects = convert_column(values, kinds, plan, self.rules)
         chunked = column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
         formulas = _formula_like(chunked, plan.name)
         if plan.hint and not plan.hint.nullable:
@@ -310,109 +306,6 @@ class BatchCleaner:
         return _Column(chunked, rejects, warnings, formulas)
 
     # --- steps -------------------------------------------------------------------------
-    def _infer_types(self, table: pa.Table) -> None:
-        """Type unhinted string columns from the first batch; codes with leading zeros stay text."""
-        for plan in self.columns:
-            if plan.hint is not None:
-                continue
-            # A sample decides: parsing a whole batch of free text would only collect failures.
-            values = pc.drop_null(table.column(plan.name)).slice(0, _INFER_SAMPLE)
-            if len(values) == 0 or _digit_share(values) < _INFER_MIN_VALID or _has_leading_zero_codes(values):
-                continue  # every number and date has a digit: free text is not parsed at all
-            # A probe first: more failures (nulls after parsing) in it than the whole sample may have
-            # rules a type out.
-            allowed = (1 - _INFER_MIN_VALID) * len(values)
-            probe = values.slice(0, _INFER_PROBE)
-            if self._parse_numbers(probe, plan.name).values.null_count <= allowed:
-                numbers = self._parse_numbers(values, plan.name)
-                if _valid_share(numbers.values, values) >= _INFER_MIN_VALID:
-                    plan.type = "integer" if pa.types.is_integer(numbers.values.type) else "number"
-                    plan.inferred = True
-                    continue
-            day_first, tokens = self.spec.schema_.day_first, self.null_tokens
-            if parse_dates(probe, plan.name, day_first, null_tokens=tokens).values.null_count > allowed:
-                continue
-            dates = parse_dates(values, plan.name, day_first, null_tokens=tokens)
-            if _valid_share(dates.values, values) >= _INFER_MIN_VALID:
-                plan.type = "datetime" if pa.types.is_timestamp(dates.values.type) else "date"
-                plan.inferred = True
-
-    def _convert(self, values: pa.ChunkedArray, plan: ColumnPlan) -> tuple[pa.ChunkedArray, list[Issue]]:
-        kind = plan.type
-        if kind == "string":
-            return values, []
-        if kind in ("integer", "number"):
-            parsed = self._parse_numbers(values, plan.name, as_float=kind == "number")
-            out, issues = parsed.values, list(parsed.issues)
-            if kind == "integer" and pa.types.is_floating(out.type):
-                fractional = pc.not_equal(pc.floor(out), out)
-                for idx in pc.indices_nonzero(pc.fill_null(fractional, False)).to_pylist():
-                    issues.append(Issue(idx, plan.name, str(values[idx].as_py()), "not a whole number"))
-                out = pc.if_else(pc.fill_null(fractional, False), pa.scalar(None, out.type), out)
-            out = out.cast(_ARROW_TYPES[kind], safe=False)
-        elif kind in ("date", "datetime"):
-            parsed = parse_dates(values, plan.name, self.spec.schema_.day_first, null_tokens=self.null_tokens)
-            out, issues = parsed.values, list(parsed.issues)
-            out = out.cast(_ARROW_TYPES[kind], safe=False)
-        else:  # boolean
-            lowered = pc.utf8_lower(values)
-            is_true = pc.is_in(lowered, pa.array(sorted(_TRUE)))
-            is_false = pc.is_in(lowered, pa.array(sorted(_FALSE)))
-            out = pc.if_else(is_true, True, pc.if_else(is_false, False, pa.scalar(None, pa.bool_())))
-            unknown = pc.and_(pc.is_valid(values), pc.invert(pc.or_(is_true, is_false)))
-            issues = [
-                Issue(i, plan.name, str(values[i].as_py()), "not a yes/no value")
-                for i in pc.indices_nonzero(pc.fill_null(unknown, False)).to_pylist()
-            ]
-        if plan.hint is not None:
-            issues += self._range_issues(out, plan)
-        chunked = out if isinstance(out, pa.ChunkedArray) else pa.chunked_array([out])
-        return chunked, issues
-
-    def _parse_numbers(self, values: pa.ChunkedArray, column: str, as_float: bool = False) -> Cleaned:
-        """Parse in the reader's locale; cells that fail are tried in the spec's locale.
-
-        "1.200" typed as text in a Vietnamese sheet means 1200: a reader rendering numbers itself
-        never writes a trailing zero, so the thousands form goes to the spec's locale directly.
-        """
-        parsed = parse_numbers(
-            values, self.locales[0], column, null_tokens=self.null_tokens, as_float=as_float
-        )
-        if len(self.locales) == 1:
-            return parsed
-        fallback = self.locales[1]
-        failed = bool_array(np.isin(np.arange(len(values)), [i.row for i in parsed.issues]))
-        if fallback == "vi":
-            failed = pc.or_(failed, pc.fill_null(pc.match_substring_regex(values, _VI_THOUSANDS), False))
-        if not pc.any(failed).as_py():
-            return parsed
-        retry = parse_numbers(values, fallback, column, null_tokens=self.null_tokens)
-        merged = pc.if_else(failed, retry.values.cast(pa.float64()), parsed.values.cast(pa.float64()))
-        if pc.all(pc.equal(pc.floor(merged), merged)).as_py() is not False:
-            merged = merged.cast(pa.int64())
-        retried = set(pc.indices_nonzero(failed).to_pylist())
-        issues = [i for i in retry.issues if i.row in retried]
-        issues += [i for i in parsed.issues if i.row not in retried]
-        return Cleaned(merged, issues)
-
-    @staticmethod
-    def _range_issues(values: pa.Array | pa.ChunkedArray, plan: ColumnPlan) -> list[Issue]:
-        hint = plan.hint
-        assert hint is not None
-        issues: list[Issue] = []
-        checks = []
-        if hint.min is not None and (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)):
-            checks.append((pc.less(values, hint.min), f"below the minimum {hint.min:g}"))
-        if hint.max is not None and (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)):
-            checks.append((pc.greater(values, hint.max), f"above the maximum {hint.max:g}"))
-        if hint.values is not None:
-            allowed = pa.array(hint.values).cast(values.type, safe=False)
-            checks.append((pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, allowed))), "not allowed"))
-        for mask, reason in checks:
-            for idx in pc.indices_nonzero(pc.fill_null(mask, False)).to_pylist():
-                issues.append(Issue(idx, plan.name, str(values[idx].as_py()), reason))
-        return issues
-
     def _admin_units(self, table: pa.Table) -> tuple[pa.Table, list[Issue]]:
         levels = {p.hint.admin_unit: p.name for p in self.columns if p.hint and p.hint.admin_unit}
         if not levels:
@@ -428,6 +321,8 @@ class BatchCleaner:
                 levels.get("ward", "ward"),
             ),
         )
+        # rows whose own code column (e.g. `ma`) contradicts the added codes: admin_conflict + warnings
+        result = add_row_code_conflicts(table, result, exclude=levels.values())
         for name in ADMIN_COLUMNS:
             target = name if name not in table.column_names else f"std_{name}"
             table = table.append_column(target, result.table.column(name))

@@ -116,7 +116,8 @@ class ColumnHint(StrictModel):
 class SchemaHints(StrictModel):
     columns: dict[str, ColumnHint] = Field(default_factory=dict)
     primary_key: list[str] = Field(default_factory=list)
-    locale: Literal["vi", "en"] = "vi"  # "1.234,5" (vi) or "1,234.5" (en)
+    # "1.234,5" (vi) or "1,234.5" (en), for numbers that arrive as text; None: detected per column
+    locale: Literal["vi", "en"] | None = None
     day_first: bool = True  # dd/mm/yyyy, the Vietnamese default
 
     @model_validator(mode="after")

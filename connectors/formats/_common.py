@@ -1,8 +1,9 @@
 """Pieces shared by the format readers (internal): unique column names, row batching, JSON as text.
 
 JSON numbers are kept exactly as written (``"1.50"`` stays ``"1.50"``, 20-digit IDs keep every
-digit): the parser turns them into :class:`JsonNumber`, a ``str`` subclass, so cleaning types them
-later from the original text.
+digit): the parser turns them into :class:`JsonNumber`, a ``str`` subclass, and the cell is marked
+``CellKind.NUMBER``, so cleaning types it from the original text without any locale; a JSON string
+is ``CellKind.STRING`` (the source said it is text: "27676" stays a code).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from connectors.base import RawObject
-from connectors.formats.base import FormatError, ReadBatch, ReadInfo, RejectedRow
+from connectors.formats.base import CellKind, FormatError, ReadBatch, ReadInfo, RejectedRow
 
 RAW_LIMIT = 1000  # characters of a rejected row kept in RejectedRow.raw
 MAX_DOCUMENT_BYTES = 256 * 2**20  # whole-document JSON / GeoJSON is parsed in memory
@@ -24,6 +25,19 @@ MAX_DOCUMENT_BYTES = 256 * 2**20  # whole-document JSON / GeoJSON is parsed in m
 def clean_label(text: str) -> str:
     """A header label as shown: NFC, inner whitespace (line breaks in merged cells) collapsed."""
     return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def join_header_lines(parts: Sequence[Sequence[str]], width: int) -> list[str]:
+    """One label per column from header lines (already filled from merges): the lines of a column
+    joined with " - ", a repeat of the line above (a vertical merge) not repeated."""
+    labels: list[str] = []
+    for c in range(width):
+        column: list[str] = []
+        for row in parts:
+            if row[c] and (not column or column[-1] != row[c]):
+                column.append(row[c])
+        labels.append(" - ".join(column))
+    return labels
 
 
 def unique_names(labels: Sequence[str], fallback: Callable[[int], str]) -> list[str]:
@@ -53,11 +67,12 @@ def truncate(raw: str | None) -> str | None:
 
 
 class BatchBuilder:
-    """Collects rows (all strings) into ``ReadBatch``es of at most ``batch_rows`` rows.
+    """Collects rows (cells as strings, with their kinds) into ``ReadBatch``es of ``batch_rows`` rows.
 
     A batch holds consecutive lines only: ``first_line + i`` is the line of row ``i``. A skipped
     line (empty row, rejected row) therefore starts a new batch. Rejected rows ride on the next
-    batch yielded (an empty-table batch if no row follows).
+    batch yielded (an empty-table batch if no row follows). Kinds are kept only for the columns
+    where a cell that is not ``CellKind.TEXT`` has been seen in the batch.
     """
 
     def __init__(self, columns: Sequence[str], batch_rows: int, sheet: str | None = None) -> None:
@@ -65,13 +80,16 @@ class BatchBuilder:
         self.batch_rows = batch_rows
         self.sheet = sheet
         self._data: list[list[str | None]] = [[] for _ in self.columns]
+        self._kinds: dict[int, list[int]] = {}  # column index -> kind of every row so far
         self._rows = 0
         self._first = 0
         self._next = 0
         self._rejected: list[RejectedRow] = []
         self._emitted = False
 
-    def add(self, line: int, values: Sequence[str | None]) -> list[ReadBatch]:
+    def add(
+        self, line: int, values: Sequence[str | None], kinds: Sequence[int] | None = None
+    ) -> list[ReadBatch]:
         out: list[ReadBatch] = []
         if self._rows and line != self._next:
             out.append(self._flush(self._first))
@@ -79,6 +97,12 @@ class BatchBuilder:
             self._first = line
         for column, value in zip(self._data, values, strict=True):
             column.append(value)
+        if kinds is not None:
+            for i, kind in enumerate(kinds):
+                if kind and i not in self._kinds:
+                    self._kinds[i] = [CellKind.TEXT] * self._rows
+        for i, tracked in self._kinds.items():
+            tracked.append(kinds[i] if kinds is not None else CellKind.TEXT)
         self._rows += 1
         self._next = line + 1
         if self._rows >= self.batch_rows:
@@ -100,8 +124,10 @@ class BatchBuilder:
     def _flush(self, first_line: int) -> ReadBatch:
         arrays = [pa.array(column, type=pa.string()) for column in self._data]
         table = pa.Table.from_arrays(arrays, names=self.columns)
-        batch = ReadBatch(table=table, first_line=first_line, rejected=self._rejected, sheet=self.sheet)
+        kinds = {self.columns[i]: pa.array(k, type=pa.int8()) for i, k in self._kinds.items()}
+        batch = ReadBatch(table, first_line, self._rejected, self.sheet, kinds=kinds)
         self._data = [[] for _ in self.columns]
+        self._kinds = {}
         self._rows = 0
         self._rejected = []
         self._emitted = True
@@ -156,19 +182,25 @@ def _dump(value: Any, write: Callable[[str], Any]) -> None:
         write(json.dumps(value))
 
 
-def render_json_value(value: Any) -> str | None:
-    """A JSON value as one cell: null stays null, true/false, numbers as written, lists/objects as JSON."""
+Cell = tuple[str | None, CellKind]  # a cell's text and how it arrived
+
+
+def json_cell(value: Any) -> Cell:
+    """A JSON value as one cell: null, true/false, numbers as written, strings, lists/objects as JSON."""
     if value is None:
-        return None
+        return None, CellKind.TEXT
+    if isinstance(value, JsonNumber):
+        return str.__str__(value), CellKind.NUMBER
     if isinstance(value, str):
-        return str.__str__(value)
+        return value, CellKind.STRING
     if isinstance(value, bool):
-        return "true" if value else "false"
-    return to_json_text(value)
+        return ("true" if value else "false"), CellKind.BOOLEAN
+    return to_json_text(value), CellKind.OTHER
 
 
-def flatten(record: dict[str, Any], out: dict[str, str | None], prefix: str = "") -> dict[str, str | None]:
-    """Nested objects to dotted keys (``{"a": {"b": 1}}`` -> ``{"a.b": "1"}``); lists stay JSON text.
+def flatten(record: dict[str, Any], out: dict[str, Cell], prefix: str = "") -> dict[str, Cell]:
+    """Nested objects to dotted keys (``{"a": {"b": 1}}`` -> ``{"a.b": ("1", NUMBER)}``); lists stay
+    JSON text.
 
     An empty object keeps its key with the value ``"{}"`` (nothing is dropped).
     """
@@ -177,7 +209,7 @@ def flatten(record: dict[str, Any], out: dict[str, str | None], prefix: str = ""
         if isinstance(value, dict) and value:
             flatten(value, out, name + ".")
         else:
-            out[name] = render_json_value(value)
+            out[name] = json_cell(value)
     return out
 
 
@@ -191,11 +223,21 @@ def flat_keys(record: dict[str, Any], out: dict[str, None], prefix: str = "") ->
             out.setdefault(name, None)
 
 
-def record_row(record: Any) -> dict[str, str | None]:
+def record_row(record: Any) -> dict[str, Cell]:
     """One record as a flat row; anything but an object becomes a single ``value`` column."""
     if isinstance(record, dict):
         return flatten(record, {})
-    return {"value": render_json_value(record)}
+    return {"value": json_cell(record)}
+
+
+def row_cells(cells: dict[str, Cell], index: dict[str, int]) -> tuple[list[str | None], list[int]]:
+    """Texts and kinds in column order (absent keys are null)."""
+    texts: list[str | None] = [None] * len(index)
+    kinds = [0] * len(index)
+    for key, (text, kind) in cells.items():
+        at = index[key]
+        texts[at], kinds[at] = text, kind
+    return texts, kinds
 
 
 def record_keys(records: Iterable[Any], out: dict[str, None]) -> dict[str, None]:

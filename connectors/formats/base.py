@@ -12,7 +12,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from enum import IntEnum
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -25,15 +26,48 @@ class FormatOptions(BaseModel):
     """How to read a file; every field optional (sniffed when absent)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    name: Literal["csv", "tsv", "xlsx", "xls", "json", "jsonl", "geojson"] | None = None
+    name: Literal["csv", "tsv", "xlsx", "xls", "json", "jsonl", "geojson", "parquet"] | None = None
     encoding: str | None = None  # e.g. "windows-1258", "tcvn3", "vni"; detected when absent
     delimiter: str | None = None
     quotechar: str | None = None
-    header_rows: int = Field(1, ge=0, le=10)  # several header lines (merged cells) are joined
-    skip_rows: int = Field(0, ge=0)  # lines before the header (titles, logos)
+    # None: detected from the first rows (see connectors/formats/layout.py); a value is used as given
+    header_rows: int | None = Field(None, ge=0, le=10)  # several header lines (merged cells) are joined
+    skip_rows: int | None = Field(None, ge=0)  # lines before the header (titles, logos)
+    footer_rows: int | None = Field(None, ge=0, le=1000)  # last non-empty rows that are not data; 0: none
     sheet: str | int | None = None  # XLSX: sheet name or index; None = every sheet with data
     records_path: str | None = None  # JSON: dotted path to the list of records, e.g. "data.items"
     batch_rows: int = Field(200_000, ge=1_000)
+
+
+class CellKind(IntEnum):
+    """How a cell's value reached the reader; cleaning parses only what arrived as text.
+
+    A reader renders every cell as a string (``ReadBatch.table``); for columns holding any cell
+    that is not ``TEXT`` it also gives each cell's kind (``ReadBatch.kinds``), so that a value the
+    source typed is never re-read through a locale: ``10.969`` from a numeric Excel cell is the
+    number 10.969, whatever the spec's locale says about the text ``10.969``.
+    """
+
+    TEXT = 0  # characters of a format without types (CSV, a text cell of a sheet): locale rules apply
+    STRING = 1  # a string the source declared as such (JSON string, SQL text): never read as a number
+    NUMBER = 2  # a native number, rendered plain and exact: "-1234.5", no grouping, no exponent
+    BOOLEAN = 3  # a native boolean: "TRUE" / "FALSE"
+    DATE = 4  # a native date: ISO "2025-07-01"
+    DATETIME = 5  # a native date and time: ISO "2025-07-01T08:30:00"
+    OTHER = 6  # time, duration, error value, JSON list or object: kept as text, never parsed
+
+
+# A source may declare the kind of its columns (JSON {column: kind}) in this header of a raw object,
+# for what its file format cannot say: the SQL source's dates and decimals travel as JSON strings.
+COLUMN_KINDS_HEADER = "x-column-kinds"
+DECLARED_KINDS = {
+    "number": CellKind.NUMBER,
+    "boolean": CellKind.BOOLEAN,
+    "date": CellKind.DATE,
+    "datetime": CellKind.DATETIME,
+    "string": CellKind.STRING,
+    "other": CellKind.OTHER,
+}
 
 
 @dataclass(frozen=True)
@@ -53,6 +87,8 @@ class ReadBatch:
     rejected: list[RejectedRow] = field(default_factory=list)
     sheet: str | None = None
     lines: np.ndarray | None = None  # the line of every row, when they are not first_line + i
+    # int8 CellKind per cell, for the columns holding a cell that is not TEXT (absent: all TEXT)
+    kinds: dict[str, pa.Array] = field(default_factory=dict)
 
     def line_numbers(self) -> np.ndarray:
         """The file line of every row of ``table``."""
@@ -68,15 +104,24 @@ class ReadInfo:
     encoding: str | None = None
     delimiter: str | None = None
     header_labels: list[str] = field(default_factory=list)  # original headers, in column order
+    layout: dict[str, Any] = field(default_factory=dict)  # what was detected: skip_rows, header_rows...
+    skipped: list[SkippedRow] = field(default_factory=list)  # titles, footers: not data, not rejected
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    """A row that is part of the report around the table (title, column numbers, footer, total)."""
+
+    line: int
+    kind: str  # title | column_numbers | footer | total
+    text: str
+    sheet: str | None = None
 
 
 class FormatReader(ABC):
     name: ClassVar[str]
     extensions: ClassVar[tuple[str, ...]]
     media_types: ClassVar[tuple[str, ...]] = ()
-    # Readers that render numbers themselves (Excel cells, JSON numbers) write them as "1234.5":
-    # cleaning tries that locale first, then the spec's locale (numbers typed as text in a sheet).
-    number_locale: ClassVar[Literal["vi", "en"] | None] = None
 
     @abstractmethod
     def read(self, raw: RawObject, options: FormatOptions, info: ReadInfo) -> Iterator[ReadBatch]:

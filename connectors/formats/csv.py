@@ -24,8 +24,11 @@ read as a string (typing happens later, in cleaning).
   ``, ; TAB |`` giving the most consistent field count (> 1) over the first 50 records, and ``"``
   as quote (``'`` when the sample quotes fields that way and has no ``"``). Quotes are escaped by
   doubling them (``""``); backslash escapes are not supported.
-* **Header**: ``options.skip_rows`` records (title lines) are skipped, then blank lines, then
-  ``options.header_rows`` records form the header. With several header lines, a blank cell in an
+* **Header** (``csv_head.py``): ``options.skip_rows`` records (title lines) are skipped, then blank
+  lines, then ``options.header_rows`` records form the header. Either option, when absent, is
+  detected from the first 100 records (``layout.py``: title records above the header, a header of
+  one to three records where merged cells left blanks), and a record of column numbers under a
+  detected header ("1;2;3", "(1);(2)") is skipped. With several header lines, a blank cell in an
   upper line (a cell merged across columns in Excel) takes the label on its left, within the span
   of the line above, when a lower line labels that column; the lines of a column are joined with
   " - " (a repeat is not repeated), as the XLSX reader does. Labels are NFC with whitespace collapsed
@@ -38,6 +41,12 @@ read as a string (typing happens later, in cleaning).
   inside a quoted field (truncated file) is rejected with a reason saying so (detected with a
   sentinel record appended after the end of the data). Blank lines (and rows whose every field is
   empty) are skipped.
+* **Footer** (``csv_tail.py``): the batcher holds the last 30 rows back (and the rows rejected
+  after them); at the end of the file a footer found there (a totals row, "Ghi chú:", the place and
+  date, signature blocks, ragged ones included, with nothing but such rows after it), or the given
+  ``footer_rows`` last rows, is cut off: neither data nor rejected. Titles, the column-number row
+  and the footer go to ``info.skipped`` with their physical lines; ``info.layout[""]`` records what
+  was used and what was detected.
 * **Line numbers** are physical lines of the file (1-based, as an editor shows them), also with
   quoted values spanning several lines: a record's height is 1 + the line breaks inside its
   values. When a batch's rows are not on consecutive lines (a rejected row, a skipped blank line
@@ -72,7 +81,6 @@ read as a string (typing happens later, in cleaning).
 from __future__ import annotations
 
 import codecs
-import csv
 import dataclasses
 import functools
 import io
@@ -81,8 +89,8 @@ import queue
 import re
 import sys
 import threading
-from collections import Counter, deque
-from collections.abc import Generator, Iterator, Sequence
+from collections import deque
+from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -97,7 +105,7 @@ from cleaning.encoding import IncrementalDecoder as NfcDecoder
 from cleaning.encoding import detect_encoding
 from cleaning.libc import buffer_contains, keep_freed_memory
 from connectors.base import RawObject
-from connectors.formats._common import clean_label, truncate, unique_names
+from connectors.formats._common import truncate, unique_names
 from connectors.formats.base import (
     FormatError,
     FormatOptions,
@@ -107,11 +115,15 @@ from connectors.formats.base import (
     RejectedRow,
 )
 from connectors.formats.csv_boundaries import last_boundary
+from connectors.formats.csv_head import MARKER as _MARKER
+from connectors.formats.csv_head import Layout as _Layout
+from connectors.formats.csv_head import NeedMore, head_layout
+from connectors.formats.csv_tail import Piece, Tail
 
 __all__ = ["CsvReader"]
 
 SAMPLE_BYTES = 64 * 1024  # encoding detection and dialect sniffing
-HEADER_SCAN_LIMIT = 16 * 2**20  # the header (after skip_rows) must end within this many bytes
+HEADER_SCAN_LIMIT = 16 * 2**20  # the header (and the 100 records examined for it) within this many bytes
 DECODE_CHUNK = 2**20  # raw bytes decoded at a time when transcoding
 ASCII_SCAN_LIMIT = 64 * 2**20  # an all-ASCII sample: look this far for the first non-ASCII line
 MIN_BLOCK = 2**20  # pyarrow block size bounds (automatic choice)
@@ -121,15 +133,11 @@ READ_AHEAD_BLOCKS = 4  # blocks pyarrow may read ahead of the consumer
 MAX_BLOCK = 64 * 2**20  # blocks grow up to this for huge records, then FormatError
 PIECE_BYTES = 8 * 2**20  # a UTF-8 file of two pieces or more is parsed in pieces on threads
 PARSE_THREADS = min(os.cpu_count() or 1, 8)  # one core: the serial reader
-DELIMITERS = (",", ";", "\t", "|")
-SNIFF_RECORDS = 50
 
-_MARKER = "\x1a\x1b\x1ccitydata\x1c\x1b\x1a"  # sentinel record appended after the data
 _UNCLOSED = "a quoted field is still open at the end of the file (truncated file?)"
 _UNDECODABLE = "\uffff"  # noncharacter standing for bytes the encoding cannot decode
 _UNDECODABLE_BYTES = _UNDECODABLE.encode()
 _COMBINING_LEADS = (b"\xcc", b"\xcd")  # UTF-8 lead bytes of U+0300..U+036F (combining marks)
-_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+\Z")
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f]")
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
 _BOMS = (
@@ -415,174 +423,6 @@ def _check_binary(head: bytes, encoding: _Encoding, name: str) -> None:
             )
 
 
-@dataclass
-class _Layout:
-    delimiter: str
-    quote: str | None
-    labels: list[str]
-    data_offset: int  # bytes of the UTF-8 stream before the first data record
-    data_line: int  # physical line of the first data record
-    newline: bytes  # what ends a physical line inside values (b"\n", or b"\r" for CR-only files)
-    bytes_per_line: float
-
-
-class _NeedMore(Exception):
-    """The sample ends before the header does: read more."""
-
-
-def _records(lines: Sequence[str], delimiter: str, quote: str | None) -> Iterator[tuple[list[str], int, int]]:
-    """(fields, index of its first line, index of the line after it) for the records of ``lines``."""
-    pos = 0
-
-    def feed() -> Iterator[str]:
-        nonlocal pos
-        while pos < len(lines):
-            pos += 1
-            yield lines[pos - 1]
-
-    reader = csv.reader(
-        feed(),
-        delimiter=delimiter,
-        quotechar=quote or '"',
-        quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE,
-        doublequote=True,
-        strict=False,
-    )
-    start = 0
-    for fields in reader:
-        yield fields, start, pos
-        start = pos
-
-
-def _blank(fields: Sequence[str]) -> bool:
-    return not any(f.strip() for f in fields)
-
-
-def _sniff_quote(text: str) -> str:
-    if '"' in text:
-        return '"'
-    single = re.findall(r"(?:^|[,;\t|])'[^'\r\n]*'(?=[,;\t|]|\r?\n|\r|$)", text, re.MULTILINE)
-    return "'" if len(single) >= 2 else '"'
-
-
-def _sniff_delimiter(lines: Sequence[str], quote: str | None) -> str:
-    best, best_score = ",", (0.0, 0)
-    for delimiter in DELIMITERS:
-        counts: list[int] = []
-        try:
-            for fields, _, _ in _records(lines, delimiter, quote):
-                if not _blank(fields):
-                    counts.append(len(fields))
-                    if len(counts) >= SNIFF_RECORDS:
-                        break
-        except csv.Error:  # e.g. a field over the csv module's size limit: judge on what was read
-            pass
-        if not counts:
-            continue
-        width, seen = Counter(counts).most_common(1)[0]
-        if width < 2:
-            continue
-        score = (seen / len(counts), width)
-        if score > best_score:
-            best, best_score = delimiter, score
-    return best
-
-
-def _header_labels(rows: list[list[str]]) -> list[str]:
-    """One label per column from one or more header lines (blank merged cells inherit from the left)."""
-    width = max(len(row) for row in rows)
-    parts = [[clean_label(v) for v in row] + [""] * (width - len(row)) for row in rows]
-    for r in range(len(parts) - 1):
-        row = parts[r]
-        for c in range(1, width):
-            if row[c] or not row[c - 1]:
-                continue
-            same_parent = r == 0 or parts[r - 1][c] == parts[r - 1][c - 1]
-            labelled_below = any(parts[k][c] for k in range(r + 1, len(parts)))
-            if same_parent and labelled_below:
-                row[c] = row[c - 1]
-    labels = []
-    for c in range(width):
-        column: list[str] = []
-        for row in parts:
-            if row[c] and (not column or column[-1] != row[c]):
-                column.append(row[c])
-        labels.append(" - ".join(column))
-    return labels
-
-
-def _layout(head: bytes, eof: bool, options: FormatOptions, tab: bool, name: str) -> _Layout:
-    """Dialect and header from the first bytes of the UTF-8 stream; _NeedMore if they do not suffice."""
-    raw_lines = _LINE.findall(head)
-    if not eof and raw_lines:
-        raw_lines.pop()  # may be incomplete
-    lines = [line.decode("utf-8", "replace") for line in raw_lines]
-    text = "".join(lines[:2000])
-    newline = b"\r" if "\r" in text and "\n" not in text else b"\n"
-
-    if options.quotechar is not None:
-        quote = options.quotechar or None
-    else:
-        quote = _sniff_quote(text)
-    if options.delimiter is not None:
-        delimiter = options.delimiter
-    elif tab:
-        delimiter = "\t"
-    else:
-        delimiter = _sniff_delimiter(lines[options.skip_rows : options.skip_rows + 200], quote)
-    if len(delimiter) != 1 or delimiter in "\r\n" + _MARKER or delimiter.isalnum() or delimiter == quote:
-        raise FormatError(
-            f"{name}: invalid delimiter {delimiter!r} (one character, not a letter, digit, quote or newline)"
-        )
-    if quote is not None and (len(quote) != 1 or quote in "\r\n" + _MARKER):
-        raise FormatError(f"{name}: invalid quote character {quote!r}")
-
-    records = _records(lines, delimiter, quote)
-
-    def next_record(what: str) -> tuple[list[str], int, int]:
-        try:
-            fields, start, end = next(records)
-        except StopIteration:
-            if not eof:
-                raise _NeedMore from None
-            raise FormatError(f"{name}: {what}") from None
-        except csv.Error as exc:
-            raise FormatError(f"{name}: unreadable header: {exc}") from None
-        if end >= len(lines) and not eof:
-            raise _NeedMore  # the record may go on past the sample
-        return fields, start, end
-
-    for i in range(options.skip_rows):
-        next_record(f"no header: the file has only {i} line(s), skip_rows is {options.skip_rows}")
-    while True:
-        fields, start, end = next_record("no header: nothing but blank lines after the skipped lines")
-        if not _blank(fields):
-            break
-    header = [fields]
-    if options.header_rows == 0:  # the record just read is data
-        widths = [len(fields)]
-        for more, _, more_end in records:
-            if not _blank(more):
-                widths.append(len(more))
-            if len(widths) >= 100 or more_end >= len(lines):
-                break
-        counts = Counter(widths).most_common()
-        labels = [""] * max(counts, key=lambda kv: (kv[1], kv[0]))[0]
-        data_start = start
-    else:
-        for i in range(1, options.header_rows):
-            fields, _, end = next_record(
-                f"no header: expected {options.header_rows} header lines, the file has {i}"
-            )
-            header.append(fields)
-        labels = _header_labels(header)
-        data_start = end
-    data_offset = sum(len(line) for line in raw_lines[:data_start])
-    rest = raw_lines[data_start:]
-    bytes_per_line = sum(len(line) for line in rest) / len(rest) if rest else 200.0
-    return _Layout(delimiter, quote, labels, data_offset, data_start + 1, newline, max(bytes_per_line, 8.0))
-
-
 # --------------------------------------------------------------------------------------------------
 # Arrow helpers
 # --------------------------------------------------------------------------------------------------
@@ -626,12 +466,16 @@ class _Batcher:
     """Collects row pieces into ReadBatches of ``batch_rows`` rows, with the line of every row.
 
     A piece is (rows, line of its first row, lines of all its rows or None when consecutive).
+    With a ``tail``, the last ``tail.hold`` rows (and the rejected rows after them) are kept back
+    until ``finish``, which cuts the footer off them.
     """
 
-    def __init__(self, schema: pa.Schema, batch_rows: int) -> None:
+    def __init__(self, schema: pa.Schema, batch_rows: int, tail: Tail | None = None) -> None:
         self.schema = schema
         self.batch_rows = batch_rows
-        self.pieces: list[tuple[pa.RecordBatch, int, np.ndarray | None]] = []
+        self.tail = tail
+        self.hold = tail.hold if tail is not None else 0
+        self.pieces: list[Piece] = []
         self.rows = 0
         self.rejected: list[RejectedRow] = []
         self.emitted = False
@@ -641,7 +485,7 @@ class _Batcher:
             return
         self.pieces.append((rows, line, lines))
         self.rows += rows.num_rows
-        while self.rows >= self.batch_rows:
+        while self.rows >= self.batch_rows + self.hold:
             yield self._take(self.batch_rows)
 
     def reject(self, row: RejectedRow) -> Iterator[ReadBatch]:
@@ -653,11 +497,16 @@ class _Batcher:
         return self._take(self.rows, line_if_empty)
 
     def finish(self, line_if_empty: int) -> Iterator[ReadBatch]:
+        if self.tail is not None:
+            self.pieces, self.rejected = self.tail.trim(self.pieces, self.rejected)
+            self.rows = sum(rows.num_rows for rows, _, _ in self.pieces)
+        while self.rows > self.batch_rows:  # rows held back for the footer check
+            yield self._take(self.batch_rows)
         if self.rows or self.rejected or not self.emitted:
             yield self.flush(line_if_empty)
 
     def _take(self, count: int, line_if_empty: int = 0) -> ReadBatch:
-        taken: list[tuple[pa.RecordBatch, int, np.ndarray | None]] = []
+        taken: list[Piece] = []
         need = count
         while need:
             rows, line, lines = self.pieces[0]
@@ -690,8 +539,12 @@ class _Batcher:
         table = pa.Table.from_batches([rows for rows, _, _ in taken], schema=self.schema)
         if len(taken) > MAX_PIECES:  # many short runs between bad rows: one copy beats per-chunk work
             table = table.combine_chunks()
-        batch = ReadBatch(table=table, first_line=first_line, rejected=self.rejected, lines=all_lines)
-        self.rejected = []
+        rejected, self.rejected = self.rejected, []
+        if self.hold and rejected and self.pieces:  # rows after the batch are held: so are their rejects
+            held = self.pieces[0][1]
+            self.rejected = [r for r in rejected if r.line >= held]
+            rejected = [r for r in rejected if r.line < held]
+        batch = ReadBatch(table=table, first_line=first_line, rejected=rejected, lines=all_lines)
         self.emitted = True
         return batch
 
@@ -759,7 +612,11 @@ class _FileReader:
         self.layout = layout
         self.names = names
         self.schema = pa.schema([pa.field(n, pa.string()) for n in names])
-        self.batcher = batcher or _Batcher(self.schema, sys.maxsize if piece else options.batch_rows)
+        if batcher is None:  # a piece is batched whole; the file's batcher holds its tail back
+            batcher = _Batcher(
+                self.schema, sys.maxsize if piece else options.batch_rows, None if piece else layout.tail
+            )
+        self.batcher = batcher
         self.block_size = block_size
         self.piece = piece
         self.transcode = encoding.codec != "utf-8"
@@ -1099,7 +956,8 @@ class _PieceReader:
     ) -> None:
         self.raw, self.encoding, self.layout = raw, encoding, layout
         self.piece_bytes = piece_bytes
-        self.batcher = _Batcher(pa.schema([pa.field(n, pa.string()) for n in names]), options.batch_rows)
+        schema = pa.schema([pa.field(n, pa.string()) for n in names])
+        self.batcher = _Batcher(schema, options.batch_rows, layout.tail)
         # One pyarrow block per piece: fewer, larger chunks for the cleaning that follows.
         self.reader = functools.partial(
             _FileReader, raw, names=names, options=options, block_size=max(block_size, piece_bytes)
@@ -1268,9 +1126,9 @@ class CsvReader(FormatReader):
                 if size == SAMPLE_BYTES:  # the first read: is this text at all?
                     _check_text(sample, encoding, raw.name)
                 try:
-                    layout = _layout(sample, eof, options, tab, raw.name)
+                    layout = head_layout(sample, eof, size >= HEADER_SCAN_LIMIT, options, tab, raw.name)
                     break
-                except _NeedMore:
+                except NeedMore:
                     if size >= HEADER_SCAN_LIMIT:
                         raise FormatError(
                             f"{raw.name}: no complete header in the first {HEADER_SCAN_LIMIT // 2**20} MB "
@@ -1283,7 +1141,11 @@ class CsvReader(FormatReader):
         names = unique_names(layout.labels, lambda i: f"column_{i + 1}")
         info.encoding = encoding.label
         info.delimiter = layout.delimiter
-        info.header_labels = list(layout.labels) if options.header_rows else list(names)
+        info.header_labels = list(layout.labels) if layout.header_rows else list(names)
+        info.skipped.extend(layout.skipped)
+        info.layout[""] = layout.report
+        if options.footer_rows != 0:
+            layout.tail = Tail(options.footer_rows, len(names), layout.delimiter, info.skipped, layout.report)
         block = self.block_size or int(
             min(MAX_AUTO_BLOCK, max(MIN_BLOCK, layout.bytes_per_line * options.batch_rows * 1.1))
         )

@@ -28,11 +28,12 @@ from connectors.formats._common import (
     JsonNumber,
     flat_keys,
     flatten,
+    json_cell,
     load_json_document,
-    render_json_value,
+    row_cells,
     to_json_text,
 )
-from connectors.formats.base import FormatError, FormatOptions, FormatReader, ReadBatch, ReadInfo
+from connectors.formats.base import CellKind, FormatError, FormatOptions, FormatReader, ReadBatch, ReadInfo
 
 __all__ = ["GeoJsonReader"]
 
@@ -51,7 +52,6 @@ GEOMETRY, GEOMETRY_TYPE = "geometry", "geometry_type"
 
 
 class GeoJsonReader(FormatReader):
-    number_locale = "en"
     name = "geojson"
     extensions = (".geojson",)
     media_types = ("application/geo+json", "application/vnd.geo+json")
@@ -91,16 +91,16 @@ class GeoJsonReader(FormatReader):
                 raw_text = to_json_text(feature)
                 yield from builder.reject(ordinal, f"invalid feature: {problem}", raw_text)
                 continue
-            row: list[str | None] = [None] * len(columns)
+            cells = {
+                prop_columns[key]: cell for key, cell in flatten(feature.get("properties") or {}, {}).items()
+            }
             if id_column:
-                row[index[id_column]] = render_json_value(feature.get("id"))
-            for key, value in flatten(feature.get("properties") or {}, {}).items():
-                row[index[prop_columns[key]]] = value
+                cells[id_column] = json_cell(feature.get("id"))
             geometry = feature.get("geometry")
             if geometry is not None:
-                row[index[GEOMETRY_TYPE]] = geometry["type"]
-                row[index[GEOMETRY]] = to_json_text(geometry)
-            yield from builder.add(ordinal, row)
+                cells[GEOMETRY_TYPE] = (geometry["type"], CellKind.STRING)
+                cells[GEOMETRY] = (to_json_text(geometry), CellKind.OTHER)
+            yield from builder.add(ordinal, *row_cells(cells, index))
         yield from builder.finish(1)
 
 

@@ -2,9 +2,11 @@
 
 Records are objects; nested objects are flattened to dotted columns (``{"dia_chi": {"phuong": "Bến
 Nghé"}}`` -> ``dia_chi.phuong``), lists are kept as JSON text, numbers exactly as written,
-``true``/``false`` as those words, null as null. Records with different keys give the union of
-columns (first-seen order; absent keys are null). A record that is not an object (a bare string,
-number or list) becomes a single ``value`` column.
+``true``/``false`` as those words, null as null. Each cell's kind says what it was in the JSON
+(``CellKind.NUMBER``, ``STRING``, ``BOOLEAN``, ``OTHER`` for lists and objects), so a number is
+never re-read through a locale and a string code never becomes a number. Records with different
+keys give the union of columns (first-seen order; absent keys are null). A record that is not an
+object (a bare string, number or list) becomes a single ``value`` column.
 
 * ``JsonReader`` (.json): the records are the top-level list, the list (or object) at
   ``options.records_path`` (dotted, list indexes allowed: ``"data.items"``, ``"result.0.rows"``),
@@ -12,8 +14,10 @@ number or list) becomes a single ``value`` column.
   (``max_bytes``); row numbers (``first_line``) are record ordinals (1-based), since minified JSON
   has every record on line 1.
 * ``JsonLinesReader`` (.jsonl, .ndjson): streamed line by line in two passes (columns, then rows),
-  so memory stays bounded and every batch has the same columns. A bad line becomes a
-  ``RejectedRow`` with its file line; blank lines are skipped; line numbers are real file lines.
+  so memory stays bounded and every batch has the same columns. Kinds a source declared for the
+  object (``COLUMN_KINDS_HEADER``: the SQL source's dates, decimals, text) override the JSON ones.
+  A bad line becomes a ``RejectedRow`` with its file line; blank lines are skipped; line numbers
+  are real file lines.
 """
 
 from __future__ import annotations
@@ -34,8 +38,18 @@ from connectors.formats._common import (
     raw_size,
     record_keys,
     record_row,
+    row_cells,
 )
-from connectors.formats.base import FormatError, FormatOptions, FormatReader, ReadBatch, ReadInfo
+from connectors.formats.base import (
+    COLUMN_KINDS_HEADER,
+    DECLARED_KINDS,
+    CellKind,
+    FormatError,
+    FormatOptions,
+    FormatReader,
+    ReadBatch,
+    ReadInfo,
+)
 
 __all__ = ["JsonLinesReader", "JsonReader", "select_records"]
 
@@ -92,7 +106,6 @@ def _kind(value: Any) -> str:
 
 
 class JsonReader(FormatReader):
-    number_locale = "en"
     name = "json"
     extensions = (".json",)
     media_types = ("application/json", "text/json")
@@ -112,15 +125,11 @@ class JsonReader(FormatReader):
         index = {name: i for i, name in enumerate(columns)}
         builder = BatchBuilder(columns, options.batch_rows)
         for ordinal, record in enumerate(records, start=1):
-            row: list[str | None] = [None] * len(columns)
-            for key, value in record_row(record).items():
-                row[index[key]] = value
-            yield from builder.add(ordinal, row)
+            yield from builder.add(ordinal, *row_cells(record_row(record), index))
         yield from builder.finish(1)
 
 
 class JsonLinesReader(FormatReader):
-    number_locale = "en"
     name = "jsonl"
     extensions = (".jsonl", ".ndjson")
     media_types = (
@@ -159,6 +168,7 @@ class JsonLinesReader(FormatReader):
         info.encoding = encoding
         info.header_labels = names
         index = {name: i for i, name in enumerate(names)}
+        declared = [(index[name], kind) for name, kind in _declared_kinds(raw).items() if name in index]
         builder = BatchBuilder(names, options.batch_rows)
         first = 0
         for line, text in _lines(raw, encoding):
@@ -168,11 +178,26 @@ class JsonLinesReader(FormatReader):
                 raw_text = text if isinstance(text, str) else text.decode(encoding, "replace")
                 yield from builder.reject(line, error, raw_text.rstrip("\r\n"))
                 continue
-            row: list[str | None] = [None] * len(names)
-            for key, value in record_row(record).items():
-                row[index[key]] = value
-            yield from builder.add(line, row)
+            texts, kinds = row_cells(record_row(record), index)
+            for at, kind in declared:
+                if texts[at] is not None:
+                    kinds[at] = kind
+            yield from builder.add(line, texts, kinds)
         yield from builder.finish(first or 1)
+
+
+def _declared_kinds(raw: RawObject) -> dict[str, CellKind]:
+    """The column kinds the source declared for this object (see COLUMN_KINDS_HEADER)."""
+    text = raw.headers.get(COLUMN_KINDS_HEADER)
+    if not text:
+        return {}
+    try:
+        declared = json.loads(text)
+    except json.JSONDecodeError:
+        return {}
+    if not isinstance(declared, dict):
+        return {}
+    return {str(k): DECLARED_KINDS[v] for k, v in declared.items() if v in DECLARED_KINDS}
 
 
 def _parse_line(text: str | bytes, encoding: str) -> tuple[Any, str | None]:

@@ -5,9 +5,14 @@ PostgreSQL) and written to JSON Lines files in the scratch folder, `rows_per_obj
 object (`rows-0001.jsonl`, `rows-0002.jsonl`, ...), so memory stays bounded by `batch_size`
 rows whatever the table size. Each line is one row, keys the column names in select order.
 
-Values as JSON: NULL -> null, numbers as numbers (NaN/Infinity as strings), Decimal as a
-string (exact: "1234.50"), date/time/datetime as ISO 8601, interval as ISO 8601 duration,
-bytes as base64, UUID as text, JSON/array columns as JSON, anything else as its text.
+Values as JSON (`_sql_values.json_value`): NULL -> null, numbers as numbers (NaN/Infinity as
+strings), Decimal as a string (exact: "1234.50"), date/time/datetime as ISO 8601, interval as
+ISO 8601 duration, bytes as base64, UUID as text, JSON/array columns as JSON, anything else as its
+text. JSON alone would lose some of the database's types (a Decimal and a date travel as strings),
+so each object declares the kind of its columns in the `x-column-kinds` header (`number`, `date`,
+`datetime`, `boolean`, `string`: what the driver returned, a column of one kind only); the JSON
+Lines reader gives those cells that kind, so a numeric(10,3) is a number and a varchar code stays
+text.
 
 Safety: `url` may be `env:NAME` (read from the environment at fetch time) so passwords stay out
 of specs; it never appears in errors or `source_uri` with its password. Table, schema and
@@ -24,18 +29,12 @@ means `unchanged`. Full loads are `unchanged` when the rows are the same multise
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import importlib.util
 import json
 import logging
-import math
 import re
 import tempfile
-import uuid
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
-from enum import Enum
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -52,6 +51,13 @@ from connectors.base import (
     RawObject,
     SourceConfig,
     resolve_env,
+)
+from connectors.sources._sql_values import (
+    KINDS_HEADER,
+    ColumnKinds,
+    decode_watermark,
+    encode_watermark,
+    json_value,
 )
 
 log = logging.getLogger(__name__)
@@ -141,74 +147,6 @@ def available_driver(url: URL) -> URL:
     return url
 
 
-def iso_duration(value: timedelta) -> str:
-    sign = "-" if value < timedelta(0) else ""
-    value = abs(value)
-    seconds = value.seconds + value.microseconds / 1_000_000
-    text = f"{seconds:.6f}".rstrip("0").rstrip(".")
-    return f"{sign}P{value.days}DT{text}S"
-
-
-def json_value(value: Any) -> Any:
-    """A database value as a JSON-ready value (see the module docstring)."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, Decimal):
-        return format(value, "f") if value.is_finite() else str(value)
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return iso_duration(value)
-    if isinstance(value, bytes | bytearray | memoryview):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, Enum):
-        return json_value(value.value)
-    if isinstance(value, dict):
-        return {str(k): json_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [json_value(v) for v in value]
-    return str(value)
-
-
-def encode_watermark(value: Any) -> dict[str, Any]:
-    """A watermark as JSON state that keeps its type (so the next comparison binds correctly)."""
-    if isinstance(value, datetime):
-        return {"type": "datetime", "value": value.isoformat()}
-    if isinstance(value, date):
-        return {"type": "date", "value": value.isoformat()}
-    if isinstance(value, time):
-        return {"type": "time", "value": value.isoformat()}
-    if isinstance(value, Decimal):
-        return {"type": "decimal", "value": str(value)}
-    if isinstance(value, bool):
-        return {"type": "str", "value": str(value)}
-    if isinstance(value, int):
-        return {"type": "int", "value": value}
-    if isinstance(value, float):
-        return {"type": "float", "value": value}
-    return {"type": "str", "value": str(value)}
-
-
-def decode_watermark(state: dict[str, Any]) -> Any:
-    kind, value = state["type"], state["value"]
-    decoders: dict[str, Any] = {
-        "datetime": datetime.fromisoformat,
-        "date": date.fromisoformat,
-        "time": time.fromisoformat,
-        "decimal": Decimal,
-        "int": int,
-        "float": float,
-        "str": str,
-    }
-    if kind not in decoders:
-        raise ValueError(f"unknown watermark type {kind!r}")
-    return decoders[kind](value)
-
-
 # --- the connector ---------------------------------------------------------------------------
 
 
@@ -226,8 +164,11 @@ class _JsonlParts:
         self._digest = hashlib.sha256()
         self._size = 0
         self._rows_in_part = 0
+        self._kinds = ColumnKinds()
 
-    def write(self, row: dict[str, Any]) -> None:
+    def write(self, row: dict[str, Any], values: tuple[Any, ...]) -> None:
+        """One row: ``row`` its JSON-ready values, ``values`` what the driver returned."""
+        self._kinds.add(row, values)
         if self._fh is None:
             self._fh = tempfile.NamedTemporaryFile(  # closed in _close_part()
                 dir=self.workdir, prefix="pull-", suffix=".jsonl", delete=False
@@ -253,8 +194,13 @@ class _JsonlParts:
             path=Path(self._fh.name),
             source_uri=self.source_uri,
             media_type=JSONL_MEDIA_TYPE,
-            headers={**self.headers, "x-row-count": str(self._rows_in_part)},
+            headers={
+                **self.headers,
+                "x-row-count": str(self._rows_in_part),
+                KINDS_HEADER: self._kinds.header(),
+            },
         )
+        self._kinds = ColumnKinds()
         obj.sha256, obj.size = self._digest.hexdigest(), self._size
         self.objects.append(obj)
         self._fh = None
@@ -317,7 +263,7 @@ class SqlConnector(Connector[SqlConfig]):
                 headers = {"x-sql-columns": json.dumps(column_types or keys, ensure_ascii=False)}
                 parts = _JsonlParts(self.context.workdir, cfg.rows_per_object, where, headers)
                 for row in result:
-                    parts.write({k: json_value(v) for k, v in zip(keys, row, strict=True)})
+                    parts.write({k: json_value(v) for k, v in zip(keys, row, strict=True)}, tuple(row))
                     if wm_index is not None:
                         value = row[wm_index]
                         if value is not None and (newest is None or _later(value, newest)):

@@ -157,6 +157,7 @@ def test_columns_and_issues() -> None:
         (4, "tinh", "Xyz"),
         (5, "phuong", "Phường 7"),
     ]
+    assert table.column("admin_conflict").to_pylist() == [None] * 7  # Sài Gòn: both lists agree
 
 
 def test_official_names_come_from_the_gso_list() -> None:
@@ -167,3 +168,73 @@ def test_official_names_come_from_the_gso_list() -> None:
     official = Ward.from_code(int(unit.ward_code))  # type: ignore[arg-type]
     assert " ".join(official.name.split()) == unit.ward_name
     assert int(official.province_code) == 79
+
+
+# The two reference packages disagree on some ward codes (measured on the 168 HCMC wards): GSO
+# (vietnam-provinces) code, vietnamadminunits' code, by sample row.
+DISAGREEING_WARDS = {
+    75: ("Phường Linh Xuân", "26794", "26800"),
+    76: ("Phường Tam Bình", "26797", "26803"),
+    77: ("Phường Hiệp Bình", "26812", "26809"),
+    84: ("Phường An Nhơn", "26887", "26876"),
+    88: ("Phường Hạnh Thông", "26902", "26890"),
+    89: ("Phường Thông Tây Hội", "26899", "26898"),
+    102: ("Phường Tân Sơn Nhì", "27010", "27019"),
+    109: ("Phường An Khánh", "27118", "27094"),
+    114: ("Phường Bàn Cờ", "27160", "27154"),
+    129: ("Phường Bình Phú", "27385", "27364"),
+}
+
+
+def test_admin_conflict_is_the_last_admin_column() -> None:
+    assert ADMIN_COLUMNS[-1] == "admin_conflict"
+    assert ADMIN_COLUMNS[:-1] == (
+        "province_code",
+        "province_name",
+        "ward_code",
+        "ward_name",
+        "old_district_code",
+        "old_district_name",
+        "admin_status",
+    )
+
+
+@pytest.mark.parametrize(
+    ("district", "ward", "gso", "own"),
+    [
+        (None, "Phường Linh Xuân", "26794", "26800"),
+        (None, "Phường An Nhơn", "26887", "26876"),
+        (None, "Phường Bàn Cờ", "27160", "27154"),
+        ("Quận 3", "Phường 1", "27160", "27154"),  # pre-reform ward converted into Bàn Cờ
+    ],
+)
+def test_reference_disagreement_keeps_the_gso_code_and_names_both(
+    district: str | None, ward: str, gso: str, own: str
+) -> None:
+    unit = resolve_admin_unit("TP.HCM", district, ward)
+    assert unit.ward_code == gso  # the official list wins
+    assert unit.conflict == f"ward_code {gso} (vietnam-provinces) ≠ {own} (vietnamadminunits)"
+
+
+def test_agreeing_references_record_no_conflict() -> None:
+    assert resolve_admin_unit("TP.HCM", None, "Phường Sài Gòn").conflict is None
+    assert resolve_admin_unit("TP.HCM", "Quận 1", "Phường Bến Nghé").conflict is None
+    assert resolve_admin_unit("Hà Nội").conflict is None  # no ward: nothing to compare
+
+
+def test_sample_wards_flag_exactly_the_disagreeing_codes() -> None:
+    from samples.admin_units import hcmc_wards
+
+    wards = hcmc_wards()
+    result = normalize_admin_units(None, None, wards.column("ten"), default_province="Thành phố Hồ Chí Minh")
+    conflicts = result.table.column("admin_conflict").to_pylist()
+    names = wards.column("ten").to_pylist()
+    assert len(conflicts) == 168
+    flagged = {i: (names[i], c) for i, c in enumerate(conflicts) if c is not None}
+    assert flagged == {
+        row: (name, f"ward_code {gso} (vietnam-provinces) ≠ {own} (vietnamadminunits)")
+        for row, (name, gso, own) in DISAGREEING_WARDS.items()
+    }
+    codes = result.table.column("ward_code").to_pylist()
+    assert {row: codes[row] for row in DISAGREEING_WARDS} == {r: w[1] for r, w in DISAGREEING_WARDS.items()}
+    assert result.issues == []  # a disagreement is a flag, not an unknown value

@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 import pytest
 
 from cleaning._number_scan import _fast_scan, scan_strict, strict_pattern
-from cleaning.numbers import _SEP, detect_number_locale, parse_numbers
+from cleaning.numbers import _SEP, locale_evidence, parse_numbers
 
 
 @pytest.mark.parametrize(
@@ -103,10 +103,12 @@ def test_non_string_passthrough() -> None:
     assert parse_numbers(arr).values is arr
 
 
-def test_detect_number_locale() -> None:
-    assert detect_number_locale(pa.array(["1.234.567,89", "12,5"])) == "vi"
-    assert detect_number_locale(pa.array(["1,234,567.89", "12.5"])) == "en"
-    assert detect_number_locale(pa.array(["12", "7"])) == "vi"
+def test_locale_evidence_counts_only_cells_one_locale_can_read() -> None:
+    # "1,5" and "1.234,5" are Vietnamese only; "10.5464" and "1,234.5" English only; "1.234" reads
+    # in both (1234 or 1.234) and "1234" the same in both: neither counts.
+    assert locale_evidence(pa.array(["1,5", "1.234,5", "1.234.567", "1.234", "1234", None, "N/A"])) == (3, 0)
+    assert locale_evidence(pa.array(["10.5464", "1,234.5", "106.661", "15.682"])) == (0, 2)
+    assert locale_evidence(pa.array(["12", "7", "1.234"])) == (0, 0)
 
 
 @pytest.mark.parametrize("locale", ["vi", "en"])

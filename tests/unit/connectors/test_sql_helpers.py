@@ -12,15 +12,8 @@ from sqlalchemy.engine import make_url
 
 from citydata.spec.model import SourceSpec
 from connectors.base import ConnectorError
-from connectors.sources.sql import (
-    SqlConfig,
-    available_driver,
-    decode_watermark,
-    encode_watermark,
-    iso_duration,
-    json_value,
-    resolve_url,
-)
+from connectors.sources._sql_values import decode_watermark, encode_watermark, iso_duration, json_value
+from connectors.sources.sql import SqlConfig, available_driver, resolve_url
 
 URL = "postgresql+psycopg2://so_tn_mt@db.hcmc.gov.vn:5432/du_lieu"
 

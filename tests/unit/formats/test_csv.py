@@ -599,3 +599,187 @@ def test_pieces_give_exactly_what_one_pass_gives(
         parsed.clear()
         assert run(size) == whole, size
         assert sum(parsed) > len(whole[0]) * 0.6  # most rows really came through the pieces
+
+
+# --- report-shaped files read without hints ------------------------------------------------------------
+
+REPORT_LABELS = [
+    "Mã số",
+    "Tên đơn vị",
+    "Tọa độ trung tâm - Vĩ độ",
+    "Tọa độ trung tâm - Kinh độ",
+    "Diện tích (km²)",
+]
+REPORT_ROWS = [
+    ["26734", "Phường Sài Gòn", "10,7769", "106,7009", "1,23"],
+    ["26737", "Phường Tân Định", "10,7892", "106,6897", "0,62"],
+    ["27004", "Xã Bình Chánh", "10,6879", "106,5684", "1,65"],
+]
+REPORT_HEAD = (
+    "ỦY BAN NHÂN DÂN THÀNH PHỐ HỒ CHÍ MINH;;;;\n"  # 1
+    "DANH SÁCH PHƯỜNG, XÃ VÀ TỌA ĐỘ TRUNG TÂM;;;;\n"  # 2
+    "Mã số;Tên đơn vị;Tọa độ trung tâm;;Diện tích (km²)\n"  # 3
+    ";;Vĩ độ;Kinh độ;\n"  # 4
+)
+REPORT_FOOTER = (
+    "Tổng cộng;;;;3,5\n"  # 8
+    "Ghi chú: số liệu theo Nghị quyết 1685/NQ-UBTVQH15\n"  # 9: one field, ragged
+    ";;;TP. Hồ Chí Minh, ngày 05 tháng 7 năm 2025;\n"  # 10
+    "Người lập biểu;;;KT. GIÁM ĐỐC;\n"  # 11
+    "(Ký, ghi rõ họ tên);;;(Ký tên, đóng dấu)\n"  # 12: four fields, ragged
+    "\n"  # 13
+    "Nguyễn Văn An;;;Trần Thị Bình;\n"  # 14
+)
+
+
+def report_csv(rows: list[list[str]] = REPORT_ROWS) -> bytes:
+    """The report sheet saved as CSV by Excel: `;`, UTF-8 with BOM, merged cells left empty."""
+    return (REPORT_HEAD + "".join(";".join(r) + "\n" for r in rows) + REPORT_FOOTER).encode("utf-8-sig")
+
+
+def skipped_of(info: ReadInfo) -> list[tuple[int, str, str]]:
+    return [(s.line, s.kind, s.text) for s in info.skipped]
+
+
+def footer_lines(first: int) -> list[tuple[int, str, str]]:
+    kinds = ["total", "footer", "footer", "footer", "footer", None, "footer"]
+    texts = REPORT_FOOTER.split("\n")
+    return [(first + i, k, texts[i]) for i, k in enumerate(kinds) if k]
+
+
+def test_report_csv_without_hints_finds_titles_header_and_footer() -> None:
+    batches, info = read(report_csv())
+    assert info.encoding == "utf-8-sig" and info.delimiter == ";"
+    assert info.header_labels == REPORT_LABELS
+    assert rows_of(batches) == [dict(zip(REPORT_LABELS, row, strict=True)) for row in REPORT_ROWS]
+    assert lines_of(batches) == [5, 6, 7]
+    assert rejected_of(batches) == []
+    assert skipped_of(info) == [
+        (1, "title", "ỦY BAN NHÂN DÂN THÀNH PHỐ HỒ CHÍ MINH;;;;"),
+        (2, "title", "DANH SÁCH PHƯỜNG, XÃ VÀ TỌA ĐỘ TRUNG TÂM;;;;"),
+        (8, "total", "Tổng cộng;;;;3,5"),
+        (9, "footer", "Ghi chú: số liệu theo Nghị quyết 1685/NQ-UBTVQH15"),
+        (10, "footer", ";;;TP. Hồ Chí Minh, ngày 05 tháng 7 năm 2025;"),
+        (11, "footer", "Người lập biểu;;;KT. GIÁM ĐỐC;"),
+        (12, "footer", "(Ký, ghi rõ họ tên);;;(Ký tên, đóng dấu)"),
+        (14, "footer", "Nguyễn Văn An;;;Trần Thị Bình;"),
+    ]
+    assert info.layout == {
+        "": {
+            "skip_rows": 2,
+            "header_rows": 2,
+            "header_lines": [3, 4],
+            "column_numbers_line": None,
+            "footer_rows": 6,
+            "detected": ["skip_rows", "header_rows", "footer_rows"],
+        }
+    }
+
+
+def test_report_csv_with_column_numbers_and_a_quoted_multiline_title() -> None:
+    data = ('"BÁO CÁO\nDÂN SỐ";;;;\n' + REPORT_HEAD.split("\n", 2)[2] + "(1);(2);(3);(4);(5)\n").encode()
+    data += "".join(";".join(r) + "\n" for r in REPORT_ROWS).encode()
+    batches, info = read(data)
+    assert info.header_labels == REPORT_LABELS
+    assert lines_of(batches) == [6, 7, 8]
+    assert skipped_of(info) == [
+        (1, "title", '"BÁO CÁO\nDÂN SỐ";;;;'),
+        (5, "column_numbers", "(1);(2);(3);(4);(5)"),
+    ]
+    assert info.layout[""] == {
+        "skip_rows": 1, "header_rows": 2, "header_lines": [3, 4], "column_numbers_line": 5, "footer_rows": 0,
+        "detected": ["skip_rows", "header_rows", "footer_rows"],
+    }  # fmt: skip
+
+
+def test_report_csv_footer_after_many_batches() -> None:
+    """The footer is cut from the rows held back at the end, however the file was batched."""
+    body = [[f"{i:05d}", f"Phường {i}", "10,1", "106,2", "1,5"] for i in range(5000)]
+    body[2500] = ["bad", "row"]  # a ragged data row far from the end: still rejected
+    batches, info = read(report_csv(body), block_size=16 * 1024, batch_rows=1000)
+    assert lines_of(batches) == [i + 5 for i in range(5000) if i != 2500]
+    assert rejected_of(batches) == [(2505, "expected 5 fields, found 2", "bad;row")]
+    assert all(b.table.num_rows <= 1000 for b in batches)
+    assert max(b.table.num_rows for b in batches) == 1000
+    assert skipped_of(info)[2:] == footer_lines(5005)
+    assert info.layout[""]["footer_rows"] == 6
+
+
+@pytest.mark.parametrize("count", [970, 996, 997, 998, 999, 1000, 1001, 1027, 1028, 1030])
+def test_footer_straddling_a_batch_boundary(count: int) -> None:
+    """The footer's rows with the right field count (totals, date, signatures) are rows 1..4 after
+    the data: with 996..999 data rows a batch of 1000 would end among them; with 1027/1028 the
+    ragged "Ghi chú" row is met before the first batch is handed out (the last 30 rows held)."""
+    body = [[f"{i:05d}", f"Phường {i}", "10,1", "106,2", "1,5"] for i in range(count)]
+    batches, info = read(report_csv(body), batch_rows=1000)
+    assert lines_of(batches) == list(range(5, 5 + count))
+    assert rejected_of(batches) == []
+    assert [b.table.num_rows for b in batches] == [min(count, 1000)] + (
+        [count - 1000] if count > 1000 else []
+    )
+    assert skipped_of(info)[2:] == footer_lines(5 + count)
+
+
+def test_given_footer_rows_and_footer_rows_zero() -> None:
+    batches, info = read(report_csv(), footer_rows=0)
+    assert lines_of(batches) == [5, 6, 7, 8, 10, 11, 14]  # as before detection: footer lines are data...
+    assert rejected_of(batches) == [  # ... or rejected
+        (9, "expected 5 fields, found 1", "Ghi chú: số liệu theo Nghị quyết 1685/NQ-UBTVQH15"),
+        (12, "expected 5 fields, found 4", "(Ký, ghi rõ họ tên);;;(Ký tên, đóng dấu)"),
+    ]
+    assert [s[1] for s in skipped_of(info)] == ["title", "title"]
+    assert info.layout[""]["detected"] == ["skip_rows", "header_rows"]
+    batches, info = read(report_csv(), footer_rows=3)
+    assert lines_of(batches) == [5, 6, 7, 8, 10]
+    assert rejected_of(batches) == [
+        (9, "expected 5 fields, found 1", "Ghi chú: số liệu theo Nghị quyết 1685/NQ-UBTVQH15")
+    ]
+    assert [s[0] for s in skipped_of(info)] == [1, 2, 11, 12, 14]
+
+
+def test_given_skip_and_header_rows_are_used_as_given() -> None:
+    batches, info = read(report_csv(), skip_rows=2, header_rows=2)
+    assert info.header_labels == REPORT_LABELS
+    assert lines_of(batches) == [5, 6, 7]
+    assert info.layout[""]["detected"] == ["footer_rows"]
+    batches, info = read(report_csv(), skip_rows=1)  # the second title becomes the header, as before
+    assert info.header_labels == ["DANH SÁCH PHƯỜNG, XÃ VÀ TỌA ĐỘ TRUNG TÂM", "", "", "", ""]
+    assert info.layout[""]["header_rows"] == 1 and info.layout[""]["skip_rows"] == 1
+
+
+def test_notes_row_in_the_middle_of_a_csv_stays_data() -> None:
+    text = "Mã;Tên;Số hộ\n01;An;3\nGhi chú;;\n02;Bình;4\nGhi chú: một dòng\n"
+    batches, info = read(text.encode())
+    assert [r["Mã"] for r in rows_of(batches)] == ["01", "Ghi chú", "02"]
+    assert lines_of(batches) == [2, 3, 4]
+    assert rejected_of(batches) == []
+    assert skipped_of(info) == [(5, "footer", "Ghi chú: một dòng")]
+
+
+def test_plain_csv_layout_is_unchanged() -> None:
+    batches, info = read(vi_text().encode())
+    assert rows_of(batches) == expected_vi() and info.skipped == []
+    assert info.layout == {
+        "": {"skip_rows": 0, "header_rows": 1, "header_lines": [1], "column_numbers_line": None,
+             "footer_rows": 0, "detected": ["skip_rows", "header_rows", "footer_rows"]}
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "delimiter"),
+    [
+        # unpadded report lines are one field whatever the delimiter; "1,5" splits on ',' too
+        (
+            "ỦY BAN NHÂN DÂN\nDANH SÁCH CÔNG TRÌNH, DỰ ÁN NĂM 2025\n"
+            "Độ cao (m);Địa chỉ\n1,5;Bến Thành\nNguồn: Sở.\n",
+            ";",
+        ),
+        ("TIÊU ĐỀ, NĂM 2025\nKinh phí;Vĩ độ\n" + "1,000;10.5\n" * 5, ";"),  # English thousands
+        ("Mã,Tên,Địa chỉ\n" + "1,A,12; Lê Lợi\n" * 6, ","),  # ';' inside text: ',' splits wider
+        ("Mã;Tên\n1;A\n2;B\n", ";"),
+    ],
+)
+def test_delimiter_sniffing_on_report_shaped_files(text: str, delimiter: str) -> None:
+    from connectors.formats.csv_head import sniff_delimiter
+
+    assert sniff_delimiter(text.splitlines(keepends=True), '"') == delimiter

@@ -14,8 +14,9 @@ import openpyxl
 import pytest
 
 from connectors.base import RawObject, file_object
+from connectors.formats._excel_cells import format_has_time, render_number
 from connectors.formats.base import FormatError, FormatOptions, ReadBatch, ReadInfo
-from connectors.formats.xlsx import XlsReader, XlsxReader, _scan_merges, format_has_time, render_number
+from connectors.formats.xlsx import XlsReader, XlsxReader, _scan_merges
 
 SHEET1 = "xl/worksheets/sheet1.xml"
 
@@ -261,7 +262,9 @@ def test_dates_times_and_number_rendering() -> None:
     ("value", "text"),
     [
         (1.0, "1"),
-        (0.1 + 0.2, "0.3"),
+        (0.1 + 0.2, "0.30000000000000004"),  # what the cell holds: the exact double, not Excel's display
+        (10.969, "10.969"),
+        (106.66123456789012, "106.66123456789012"),
         (1e-07, "0.0000001"),
         (1e20, "100000000000000000000"),
         (-0.0, "0"),
@@ -270,6 +273,7 @@ def test_dates_times_and_number_rendering() -> None:
 )
 def test_render_number_is_plain(value: float, text: str) -> None:
     assert render_number(value) == text
+    assert float(text) == value  # reads back as the very same double
 
 
 @pytest.mark.parametrize(
@@ -462,8 +466,8 @@ def _ole2(stream: bytes, stream_name: str = "Workbook") -> bytes:
     return header + struct.pack("<128I", *fat) + directory + stream
 
 
-def population_xls() -> bytes:
-    cells = {
+def population_xls_cells() -> dict[tuple[int, int], Any]:
+    return {
         (0, 0): "BÁO CÁO",
         (2, 0): "STT", (2, 1): "Dân số", (2, 3): "Ngày", (2, 4): "Lúc", (2, 5): "Đạt",
         (3, 1): "Nam", (3, 2): "Nữ",
@@ -471,8 +475,11 @@ def population_xls() -> bytes:
         (4, 4): dt.datetime(2024, 3, 1, 8, 30), (4, 5): True,
         (6, 0): 2, (6, 1): 0.1 + 0.2, (6, 5): False,
     }  # fmt: skip
+
+
+def population_xls() -> bytes:
     merges = [(2, 3, 0, 0), (2, 2, 1, 2), (2, 3, 3, 3), (2, 3, 4, 4), (2, 3, 5, 5)]
-    return write_xls([("Dân số", cells, merges), ("Trống", {}, [])])
+    return write_xls([("Dân số", population_xls_cells(), merges), ("Trống", {}, [])])
 
 
 XLS_LABELS = ["STT", "Dân số - Nam", "Dân số - Nữ", "Ngày", "Lúc", "Đạt"]
@@ -487,7 +494,7 @@ def test_xls_with_merged_header_dates_and_gaps(reader: Any) -> None:
         dict(
             zip(XLS_LABELS, ["1", "1200", "1300.5", "2024-03-01", "2024-03-01T08:30:00", "TRUE"], strict=True)
         ),
-        dict(zip(XLS_LABELS, ["2", "0.3", None, None, None, "FALSE"], strict=True)),
+        dict(zip(XLS_LABELS, ["2", "0.30000000000000004", None, None, None, "FALSE"], strict=True)),
     ]
 
 
@@ -524,3 +531,180 @@ def test_encrypted_workbook_is_named_as_such() -> None:
             str(exc.value)
             == f"{name}: the workbook is password-protected (encrypted); an unprotected copy is needed"
         )
+
+
+# --- report-shaped sheets read without hints ---------------------------------------------------------
+
+REPORT_LABELS = [
+    "Mã số",
+    "Tên đơn vị",
+    "Tọa độ trung tâm - Vĩ độ",
+    "Tọa độ trung tâm - Kinh độ",
+    "Diện tích (km²)",
+]
+REPORT_ROWS = [
+    ["26734", "Phường Sài Gòn", "10.7769", "106.7009", "1.23"],
+    ["26737", "Phường Tân Định", "10.7892", "106.6897", "0.62"],
+    ["27004", "Xã Bình Chánh", "10.6879", "106.5684", "1.65"],
+]
+
+
+def report_workbook(column_numbers: bool = False, footer: bool = True) -> bytes:
+    """Two merged title rows, a two-row merged header, numeric cells, a totals row, notes, signatures."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Phường xã"
+    ws.append(["ỦY BAN NHÂN DÂN THÀNH PHỐ HỒ CHÍ MINH"])
+    ws.append(["DANH SÁCH PHƯỜNG, XÃ VÀ TỌA ĐỘ TRUNG TÂM"])
+    ws.append(["Mã số", "Tên đơn vị", "Tọa độ trung tâm", None, "Diện tích (km²)"])
+    ws.append([None, None, "Vĩ độ", "Kinh độ", None])
+    for cells in ("A1:E1", "A2:E2", "A3:A4", "B3:B4", "C3:D3", "E3:E4"):
+        ws.merge_cells(cells)
+    if column_numbers:
+        ws.append([1, 2, 3, 4, 5])
+    for code, name, lat, lon, area in REPORT_ROWS:
+        ws.append([code, name, float(lat), float(lon), float(area)])
+    if footer:
+        ws.append(["Tổng cộng", None, None, None, 3.5])
+        ws.merge_cells(f"A{ws.max_row}:B{ws.max_row}")
+        ws.append(["Ghi chú: số liệu theo Nghị quyết 1685/NQ-UBTVQH15"])
+        ws.append([])
+        ws.append([None, None, None, "TP. Hồ Chí Minh, ngày 05 tháng 7 năm 2025"])
+        ws.append(["Người lập biểu", None, None, "KT. GIÁM ĐỐC"])
+        ws.append(["(Ký, ghi rõ họ tên)", None, None, "(Ký tên, đóng dấu)"])
+        ws.append([])
+        ws.append(["Nguyễn Văn An", None, None, "Trần Thị Bình"])
+    return save(wb)
+
+
+def skipped(info: ReadInfo) -> list[tuple[int, str, str]]:
+    return [(s.line, s.kind, s.text) for s in info.skipped]
+
+
+REPORT_FOOTER = [
+    (8, "total", "Tổng cộng\t\t\t\t3.5"),
+    (9, "footer", "Ghi chú: số liệu theo Nghị quyết 1685/NQ-UBTVQH15"),
+    (11, "footer", "TP. Hồ Chí Minh, ngày 05 tháng 7 năm 2025"),
+    (12, "footer", "Người lập biểu\t\t\tKT. GIÁM ĐỐC"),
+    (13, "footer", "(Ký, ghi rõ họ tên)\t\t\t(Ký tên, đóng dấu)"),
+    (15, "footer", "Nguyễn Văn An\t\t\tTrần Thị Bình"),
+]
+
+
+def test_report_sheet_without_hints_finds_titles_header_and_footer() -> None:
+    batches, info = read(report_workbook())
+    assert info.header_labels == REPORT_LABELS
+    assert [(b.sheet, b.first_line, b.table.num_rows, b.rejected) for b in batches] == [
+        ("Phường xã", 5, 3, [])
+    ]
+    assert rows(batches) == [dict(zip(REPORT_LABELS, row, strict=True)) for row in REPORT_ROWS]
+    assert [b.line_numbers().tolist() for b in batches] == [[5, 6, 7]]
+    assert batches[0].kinds["Diện tích (km²)"].to_pylist() == [2, 2, 2]  # still native numbers
+    assert skipped(info) == [
+        (1, "title", "ỦY BAN NHÂN DÂN THÀNH PHỐ HỒ CHÍ MINH"),
+        (2, "title", "DANH SÁCH PHƯỜNG, XÃ VÀ TỌA ĐỘ TRUNG TÂM"),
+        *REPORT_FOOTER,
+    ]
+    assert {s.sheet for s in info.skipped} == {"Phường xã"}
+    assert info.layout == {
+        "Phường xã": {
+            "skip_rows": 2,
+            "header_rows": 2,
+            "header_lines": [3, 4],
+            "column_numbers_line": None,
+            "footer_rows": 6,
+            "detected": ["skip_rows", "header_rows", "footer_rows"],
+            "first_column": 1,
+        }
+    }
+
+
+def test_report_sheet_with_a_row_of_column_numbers() -> None:
+    batches, info = read(report_workbook(column_numbers=True, footer=False))
+    assert info.header_labels == REPORT_LABELS
+    assert [(b.first_line, b.table.num_rows) for b in batches] == [(6, 3)]
+    assert skipped(info)[2:] == [(5, "column_numbers", "1\t2\t3\t4\t5")]
+    assert info.layout["Phường xã"]["column_numbers_line"] == 5
+    assert info.layout["Phường xã"]["footer_rows"] == 0
+
+
+def test_given_layout_is_used_as_given_and_footer_rows_zero_keeps_the_footer() -> None:
+    batches, info = read(report_workbook(), skip_rows=2, header_rows=2, footer_rows=0)
+    assert info.header_labels == REPORT_LABELS
+    assert info.layout["Phường xã"]["detected"] == []
+    assert skipped(info) == [(1, "title", "ỦY BAN NHÂN DÂN THÀNH PHỐ HỒ CHÍ MINH"),
+                             (2, "title", "DANH SÁCH PHƯỜNG, XÃ VÀ TỌA ĐỘ TRUNG TÂM")]  # fmt: skip
+    # without footer detection the footer is read as it always was: data rows and rejected rows
+    assert [r["Mã số"] for r in rows(batches)] == ["26734", "26737", "27004", "Tổng cộng",
+        "Ghi chú: số liệu theo Nghị quyết 1685/NQ-UBTVQH15", None, "Người lập biểu", "(Ký, ghi rõ họ tên)",
+        "Nguyễn Văn An"]  # fmt: skip
+    assert [b.line_numbers().tolist() for b in batches] == [[5, 6, 7, 8, 9], [11, 12, 13], [15]]
+    assert [r.line for b in batches for r in b.rejected] == []
+    batches, info = read(report_workbook(), footer_rows=2)
+    assert [s[0] for s in skipped(info)] == [1, 2, 13, 15]
+    assert info.layout["Phường xã"]["detected"] == ["skip_rows", "header_rows"]
+    assert info.layout["Phường xã"]["footer_rows"] == 2
+
+
+def test_signature_outside_the_table_is_footer_not_rejected() -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "DS"
+    ws.append(["Mã", "Tên"])
+    ws.append(["01", "An"])
+    ws.append(["02", "Bình"])
+    ws.append(["Người lập biểu", None, None, "Thủ trưởng đơn vị"])  # D is outside A:B
+    ws.append(["Nguyễn Văn An", None, None, "Trần Thị Bình"])
+    batches, info = read(save(wb))
+    assert rows(batches) == [{"Mã": "01", "Tên": "An"}, {"Mã": "02", "Tên": "Bình"}]
+    assert [r for b in batches for r in b.rejected] == []
+    assert skipped(info) == [
+        (4, "footer", "Người lập biểu\t\t\tThủ trưởng đơn vị"),
+        (5, "footer", "Nguyễn Văn An\t\t\tTrần Thị Bình"),
+    ]
+
+
+def test_notes_row_in_the_middle_of_the_data_stays_data() -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Mã", "Tên", "Số hộ"])
+    ws.append(["01", "An", 3])
+    ws.append(["Ghi chú"])
+    ws.append(["02", "Bình", 4])
+    batches, info = read(save(wb))
+    assert [r["Mã"] for r in rows(batches)] == ["01", "Ghi chú", "02"]
+    assert info.skipped == []
+    assert info.layout[ws.title]["footer_rows"] == 0
+
+
+def test_footer_after_many_batches(tmp_path: Any) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["BÁO CÁO SỐ HỘ"])
+    ws.append(["n", "tên"])
+    for i in range(2010):
+        ws.append([i, f"Người {i}"])
+    ws.append(["Tổng cộng", 2010])
+    ws.append(["Người lập biểu"])
+    path = tmp_path / "lon.xlsx"
+    wb.save(path)
+    info = ReadInfo()
+    raw = file_object("lon.xlsx", path, source_uri="f://")
+    batches = list(XlsxReader().read(raw, FormatOptions(batch_rows=1000), info))
+    assert [(b.first_line, b.table.num_rows) for b in batches] == [(3, 1000), (1003, 1000), (2003, 10)]
+    assert batches[-1].table.to_pylist()[-1] == {"n": "2009", "tên": "Người 2009"}
+    assert skipped(info) == [(1, "title", "BÁO CÁO SỐ HỘ"), (2013, "total", "Tổng cộng\t2010"),
+                             (2014, "footer", "Người lập biểu")]  # fmt: skip
+
+
+def test_xls_report_without_hints() -> None:
+    cells = dict(population_xls_cells())
+    cells[(8, 0)] = "Tổng cộng"
+    cells[(8, 1)] = 1200.3
+    cells[(9, 0)] = "Người lập biểu"
+    merges = [(2, 3, 0, 0), (2, 2, 1, 2), (2, 3, 3, 3), (2, 3, 4, 4), (2, 3, 5, 5)]
+    batches, info = read(write_xls([("Dân số", cells, merges)]), name="bao-cao.xls", reader=XlsReader())
+    assert info.header_labels == XLS_LABELS
+    assert [(b.first_line, b.table.num_rows) for b in batches] == [(5, 1), (7, 1)]
+    assert skipped(info) == [(1, "title", "BÁO CÁO"), (9, "total", "Tổng cộng\t1200.3"),
+                             (10, "footer", "Người lập biểu")]  # fmt: skip

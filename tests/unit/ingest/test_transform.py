@@ -4,6 +4,7 @@ import pyarrow as pa
 import pytest
 
 from citydata.spec.model import DatasetSpec
+from connectors.formats.base import CellKind
 from ingest.transform import BatchCleaner, SchemaMismatchError
 
 BASE = {
@@ -129,14 +130,23 @@ def test_missing_required_column_names_the_columns_found():
     assert "ma_bai" in str(err.value) and "Tên bãi" in str(err.value)
 
 
-def test_reader_number_locale_first_then_spec_locale_for_numbers_typed_as_text():
-    # An Excel reader renders numeric cells as "1234.5"; text cells keep the Vietnamese "1.234,5".
-    s = spec(columns={"kinh_phi": {"type": "number"}, "so_luong": {"type": "integer"}})
-    cleaner = BatchCleaner(s, ["kinh_phi", "so_luong"], number_locale="en")
-    out = cleaner.clean(strings(kinh_phi=["1234.5", "1.234,5", "abc"], so_luong=["12", "1.200.000", "3"]), 2)
-    assert out.good.column("kinh_phi").to_pylist() == [1234.5, 1234.5]
-    assert out.good.column("so_luong").to_pylist() == [12, 1200000]
+def test_native_numbers_are_never_read_through_the_locale_text_numbers_are():
+    # Numeric Excel cells arrive as exact plain text of kind NUMBER; text cells keep "1.234,5".
+    s = spec(columns={"kinh_phi": {"type": "number"}, "so_luong": {"type": "integer"}}, locale="vi")
+    cleaner = BatchCleaner(s, ["kinh_phi", "so_luong"])
+    number, text = int(CellKind.NUMBER), int(CellKind.TEXT)
+    kinds = {
+        "kinh_phi": pa.array([number, text, text, number], pa.int8()),
+        "so_luong": pa.array([number, text, number, number], pa.int8()),
+    }
+    batch = strings(
+        kinh_phi=["10.969", "1.234,5", "abc", "106.661"], so_luong=["12", "1.200.000", "3", "1200"]
+    )
+    out = cleaner.clean(batch, 2, kinds=kinds)
+    assert out.good.column("kinh_phi").to_pylist() == [10.969, 1234.5, 106.661]
+    assert out.good.column("so_luong").to_pylist() == [12, 1200000, 1200]
     assert out.rejected.column("_line").to_pylist() == [4]
+    assert "kinh_phi: 'abc' not a number (locale vi)" in out.rejected.column("_reasons")[0].as_py()
 
 
 def test_rows_on_scattered_lines_report_their_own_lines():
