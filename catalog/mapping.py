@@ -59,6 +59,7 @@ VERSION_KEY = "citydata_version"
 CONTENT_KEY = "citydata_content_hash"
 SYNTHETIC_KEY = "citydata_synthetic"
 AGENCY_KEY = "citydata_agency"
+FIDELITY_KEY = "citydata_fidelity"  # the quality gate's comparison of the published values with the source
 ROLE = "citydata_role"
 
 _TAG_BAD = re.compile(r"[^\w \-.]+", re.UNICODE)
@@ -152,6 +153,22 @@ def theme_uris(themes: Iterable[str]) -> list[str]:
 def vn_number(value: int) -> str:
     """1234567 -> '1.234.567' (Vietnamese thousands separator)."""
     return f"{value:,}".replace(",", ".")
+
+
+def fidelity_text(quality: dict[str, Any]) -> str | None:
+    """The fidelity check in one Vietnamese sentence, e.g. '168 dòng, 1.008 ô khớp với nguồn (openpyxl)'."""
+    found = quality.get("fidelity") or {}
+    if not found:
+        return None
+    if found.get("status") != "passed":
+        return f"chưa đối chiếu được với nguồn ({'; '.join(found.get('notes') or []) or 'không có ô để so'})"
+    readers = ", ".join(found.get("readers") or [])
+    text = (
+        f"đối chiếu với nguồn: {vn_number(int(found['rows_checked']))} dòng, "
+        f"{vn_number(int(found['cells_checked']))} ô khớp giá trị gốc ({readers})"
+    )
+    unverified = int(found.get("cells_not_verified") or 0)
+    return text + (f", {vn_number(unverified)} ô chưa kiểm được" if unverified else "")
 
 
 def _compact(value: dict[str, Any]) -> dict[str, Any]:
@@ -359,6 +376,10 @@ def notes_for(spec: DatasetSpec, manifest: dict[str, Any], pointer: dict[str, An
     )
     if quality.get("score") is not None:
         current += f"; điểm chất lượng {quality['score']}/100"
+        if unchecked := quality.get("unchecked_columns"):
+            current += f" ({len(unchecked)} cột chưa có kiểm tra giá trị: {', '.join(unchecked)})"
+    if checked := fidelity_text(quality):
+        current += f"; {checked}"
     parts.append(current + ".")
     lines = ["**Các phiên bản (versions):**", ""]
     for v in pointer.get("versions", []):
@@ -459,6 +480,8 @@ def package_dict(
         SYNTHETIC_KEY: "true" if spec.synthetic else "false",
         DATASTORE_KEY: datastore_marker(manifest, pub) if datastore_ready else "",
     }
+    if checked := fidelity_text(manifest.get("quality") or {}):
+        extras[FIDELITY_KEY] = checked
     pkg: dict[str, Any] = {
         "name": spec.id,
         "title": spec.title.vi,

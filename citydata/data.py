@@ -198,8 +198,11 @@ def read_table(id_or_url: str, version: int | None = None, settings: Settings | 
 def read_dataset(
     id_or_url: str, version: int | None = None, *, settings: Settings | None = None
 ) -> pd.DataFrame:
-    """A published dataset (current version, or `version`) as a pandas DataFrame."""
-    return read_table(id_or_url, version, settings).to_pandas()
+    """A published dataset (current version, or `version`) as a pandas DataFrame.
+
+    Date columns are datetime64 (pandas' own Parquet reading would give Python date objects).
+    """
+    return read_table(id_or_url, version, settings).to_pandas(date_as_object=False)
 
 
 def download_urls(

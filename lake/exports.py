@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from cleaning.columns import logical_type
 from cleaning.text import escape_formulas
 from lake.hashing import TableFingerprint, file_digests, schema_signature
 from lake.store import PART_SIZE
@@ -87,27 +88,13 @@ def dictionary_rows(schema: pa.Schema, columns: Sequence[dict[str, Any]]) -> lis
             {
                 "column": f.name,
                 "label": info.get("label") or f.name,
-                "type": info.get("type") or _logical_type(f.type),
+                "type": info.get("type") or logical_type(f.type),
                 "arrow_type": str(f.type),
                 "nullable": bool(f.nullable),
                 "description": info.get("description") or "",
             }
         )
     return rows
-
-
-def _logical_type(data_type: pa.DataType) -> str:
-    if pa.types.is_boolean(data_type):
-        return "boolean"
-    if pa.types.is_integer(data_type):
-        return "integer"
-    if pa.types.is_floating(data_type) or pa.types.is_decimal(data_type):
-        return "number"
-    if pa.types.is_date(data_type):
-        return "date"
-    if pa.types.is_timestamp(data_type):
-        return "datetime"
-    return "string"
 
 
 def dictionary_csv(rows: Sequence[dict[str, Any]], bom: bool) -> bytes:

@@ -150,8 +150,11 @@ def quality_digest(summary: dict[str, Any] | None) -> dict[str, Any] | None:
     if not summary:
         return None
     keep = ("pull_id", "rows", "score", "success", "blocking", "promotable", "partial", "failed_row_count",
-            "warned_row_count", "validated_at")  # fmt: skip
-    return {k: summary.get(k) for k in keep if k in summary}
+            "warned_row_count", "validated_at", "unchecked_columns")  # fmt: skip
+    digest = {k: summary.get(k) for k in keep if k in summary}
+    if summary.get("fidelity"):  # the comparison with the source, without its examples
+        digest["fidelity"] = {k: v for k, v in summary["fidelity"].items() if k != "examples"}
+    return digest
 
 
 _LIVE_RUNS: set[str] = set()  # run ids publishing in this process right now

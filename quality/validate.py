@@ -8,11 +8,16 @@
 
 Rows failing a failed row-level (map) expectation are written to the quarantine zone with the
 reason per row; the GX result, Data Docs and a summary go to the reports zone (see
-`quality.reports` for the keys). Scoring is defined in `quality.result`.
+`quality.reports` for the keys). Scoring and coverage are defined in `quality.result`.
+
+Order of a run: plan (schema, the spec's, automatic plausibility checks), GX (plus the
+plausibility checks pyarrow runs, engine "arrow"), the profile, then the checks that are not GX
+expectations (`quality.non_gx`: drift...), the score.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
@@ -20,7 +25,7 @@ import shutil
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -35,9 +40,13 @@ from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
 from lake.layout import zone_prefix
 from lake.store import Lake
+from quality.drift import profile
+from quality.fidelity import FIDELITY
+from quality.non_gx import CheckInput, run_non_gx_checks
+from quality.plausibility import ColumnFacts, evaluate_arrow, facts_of
 from quality.reports import DOCS, quality_keys, remove_previous, report_prefix, upload_site
-from quality.result import ExpectationOutcome, QualityResult, quality_score
-from quality.spec import PlannedExpectation, plan
+from quality.result import ExpectationOutcome, QualityResult, coverage, quality_score
+from quality.spec import PlannedExpectation, admin_columns, plan
 
 if TYPE_CHECKING:
     from quality._gx import Expectation, ExpectationSuiteValidationResult
@@ -54,6 +63,7 @@ _ARROW_TYPES = {
     "timestamp[s]": pa.timestamp("s"),
 }
 _FULL_LISTS = ("unexpected_list", "unexpected_index_list", "unexpected_rows")
+Failing = dict[int, list[int]]  # per outcome index, the positions of the rows failing it
 
 
 class QualityError(RuntimeError):
@@ -67,6 +77,11 @@ class QualityError(RuntimeError):
 
 def read_clean(lake: Lake, spec: DatasetSpec, pull_id: str) -> pa.Table:
     """The clean rows of a pull (an empty table with the dictionary's columns when none survived)."""
+    return read_clean_with_manifest(lake, spec, pull_id)[0]
+
+
+def read_clean_with_manifest(lake: Lake, spec: DatasetSpec, pull_id: str) -> tuple[pa.Table, dict[str, Any]]:
+    """The clean rows of a pull and its clean manifest (`_clean.json`: keys, the data dictionary)."""
     prefix = zone_prefix("clean", spec.agency.id, spec.id, pull_id)
     manifest = lake.get_json(prefix + CLEAN_MANIFEST)
     if manifest is None:
@@ -77,8 +92,8 @@ def read_clean(lake: Lake, spec: DatasetSpec, pull_id: str) -> pa.Table:
             pa.field(c["name"], _ARROW_TYPES.get(c.get("arrow_type") or "", pa.string()))
             for c in manifest.get("columns", [])
         ]
-        return pa.schema(fields).empty_table()
-    return pq.read_table(io.BytesIO(lake.get_bytes(key)))
+        return pa.schema(fields).empty_table(), manifest
+    return pq.read_table(io.BytesIO(lake.get_bytes(key))), manifest
 
 
 def to_frame(table: pa.Table) -> pd.DataFrame:
@@ -86,8 +101,15 @@ def to_frame(table: pa.Table) -> pd.DataFrame:
 
     Integers with nulls become float64 (pandas' default; see `float_int_columns`): as nullable
     `Int64`, GX checks ranges value by value in Python (~1.6 s more per million rows). Booleans
-    with nulls become `boolean`, dates datetime64, text pandas' string dtype.
+    with nulls become `boolean`, text pandas' string dtype, dates and timestamps datetime64[ns]
+    when they fit (1677-2262): GX compares only nanosecond columns vectorised, other units value
+    by value (~4 s per million rows); a column out of that range keeps its unit (correct, slow).
     """
+    for i, column in enumerate(table.columns):
+        if pa.types.is_date(column.type) or pa.types.is_timestamp(column.type):
+            zone = column.type.tz if pa.types.is_timestamp(column.type) else None
+            with contextlib.suppress(pa.ArrowInvalid):  # out of the nanosecond range
+                table = table.set_column(i, table.field(i).name, column.cast(pa.timestamp("ns", zone)))
     frame = table.to_pandas(date_as_object=False)
     for name, column in zip(table.column_names, table.columns, strict=True):
         if column.null_count and pa.types.is_boolean(column.type):
@@ -131,12 +153,20 @@ def jsonable(value: Any) -> Any:
 
 
 def build_expectations(planned: list[PlannedExpectation]) -> list[Expectation]:
+    """GX expectations for the planned ones GX runs (engine "gx"), each tagged with its plan index."""
     from quality import _gx
 
-    return [
-        _gx.instantiate(p.type, p.kwargs, p.severity, {"citydata": {"index": i, "origin": p.origin}})
-        for i, p in enumerate(planned)
-    ]
+    out = []
+    for i, p in enumerate(planned):
+        if p.engine != "gx":
+            continue
+        expectation = _gx.instantiate(
+            p.type, p.kwargs, p.severity, {"citydata": {"index": i, "origin": p.origin}}
+        )
+        if p.origin.startswith("plausibility."):  # Data Docs show why an automatic check is there
+            expectation.description = p.description
+        out.append(expectation)
+    return out
 
 
 def _exception_message(info: Any) -> str | None:
@@ -236,54 +266,73 @@ def _put_parquet(lake: Lake, key: str, table: pa.Table, workdir: Path) -> None:
 
 
 def run_suite(
-    spec: DatasetSpec, frame: pd.DataFrame, float_ints: Collection[str] = ()
+    spec: DatasetSpec,
+    frame: pd.DataFrame,
+    float_ints: Collection[str] = (),
+    facts: dict[str, ColumnFacts] | None = None,
 ) -> tuple[list[PlannedExpectation], ExpectationSuiteValidationResult]:
-    """Plan the expectations for the frame's columns and run them (GX, ephemeral context)."""
+    """Plan the expectations for the frame's columns and run GX's (ephemeral context).
+
+    Without `facts` (labels, types, samples) no plausibility check is planned.
+    """
     from quality import _gx
 
-    _, planned = plan(spec, set(frame.columns), float_ints)
+    _, planned = plan(spec, set(frame.columns), float_ints, facts)
     expectations = build_expectations(planned)
     return planned, _gx.validate_frame(frame, spec.id, expectations, PARTIAL_UNEXPECTED)
+
+
+def evaluate(
+    spec: DatasetSpec, table: pa.Table, manifest_columns: Sequence[Mapping[str, Any]] = ()
+) -> tuple[list[PlannedExpectation], ExpectationSuiteValidationResult, list[ExpectationOutcome], Failing]:
+    """Plan and run every expectation on the table: GX's, then pyarrow's (engine "arrow").
+
+    Returns the plan, GX's result, the outcomes in plan order and, per outcome index, failing rows.
+    """
+    frame = to_frame(table)
+    planned, gx_result = run_suite(spec, frame, float_int_columns(table), facts_of(table, manifest_columns))
+    outcomes, failing = _outcomes(planned, gx_result, set(frame.columns))
+    for i, p in enumerate(planned):
+        if p.engine == "arrow":
+            outcome, rows = evaluate_arrow(p, i, table)
+            outcomes.append(outcome)
+            if rows:
+                failing[i] = rows
+    outcomes.sort(key=lambda o: o.index)
+    return planned, gx_result, outcomes, failing
 
 
 def validate_clean(
     spec: DatasetSpec, settings: Settings, lake: Lake, pull_id: str, *, data_docs: bool = True
 ) -> QualityResult:
     """Validate the clean Parquet of a pull; quarantine failing rows; store the reports."""
-    from quality import _gx
-
     started = time.monotonic()
     quality, _ = plan(spec)  # a malformed section fails here, before any data is read
-    table = read_clean(lake, spec, pull_id)
-    frame = to_frame(table)
+    table, clean_manifest = read_clean_with_manifest(lake, spec, pull_id)
     gx_started = time.monotonic()
-    planned, gx_result = run_suite(spec, frame, float_int_columns(table))
+    planned, gx_result, outcomes, failing = evaluate(spec, table, clean_manifest.get("columns", []))
     gx_seconds = time.monotonic() - gx_started
-    outcomes, failing = _outcomes(planned, gx_result, set(frame.columns))
+    result = QualityResult(spec.id, pull_id, rows=table.num_rows, profile=profile(table))
 
-    keys = quality_keys(spec, pull_id)
-    result = QualityResult(spec.id, pull_id, rows=table.num_rows, expectations=outcomes)
-    result.score = quality_score(outcomes, table.num_rows)
-    result.success = all(o.success for o in outcomes)
-    errors = [o for o in outcomes if not o.success and o.severity == "error"]
-    result.blocking = bool(errors)
-    failed = _row_reasons(outcomes, failing, "error")
-    warned = {r: v for r, v in _row_reasons(outcomes, failing, "warn").items() if r not in failed}
-    result.failed_rows, result.warned_rows = sorted(failed), sorted(warned)
-    result.failed_row_count, result.warned_row_count = len(failed), len(warned)
-    rows_only = all(o.row_level for o in errors)
-    result.partial = bool(
-        errors and quality.partial_publication and rows_only and len(failed) < table.num_rows
-    )
-    result.promotable = not result.blocking or result.partial
-    if result.promotable:
-        result.publish_key = keys["validated"] if result.partial else keys["data"]
-
-    remove_previous(lake, spec, pull_id)
     scratch = settings.stack_dir / "tmp"
     scratch.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix=f"quality-{spec.id}-", dir=scratch))
     try:
+        # Checks that are not GX expectations (drift; see quality.non_gx): numbered after the plan,
+        # they count like expectations from here on.
+        data = CheckInput(spec, quality, lake, pull_id, table, clean_manifest, workdir, result.profile)
+        outcomes += run_non_gx_checks(data, first_index=len(planned))
+        checked = [
+            o.observed_value for o in outcomes if o.type == FIDELITY and isinstance(o.observed_value, dict)
+        ]
+        result.fidelity = checked[0] if checked else {}
+        failed, warned = _conclude(
+            result, quality.partial_publication, outcomes, failing, admin_columns(spec)
+        )
+        keys = quality_keys(spec, pull_id)
+        if result.promotable:
+            result.publish_key = keys["validated"] if result.partial else keys["data"]
+        remove_previous(lake, spec, pull_id)
         if failed:
             _put_parquet(lake, keys["failed"], _rows_table(table, failed), workdir)
             result.keys["failed"] = keys["failed"]
@@ -296,6 +345,8 @@ def validate_clean(
             _put_parquet(lake, keys["validated"], table.filter(pa.array(keep)), workdir)
             result.keys["validated"] = keys["validated"]
         if data_docs:
+            from quality import _gx
+
             docs_expectations = build_expectations(planned)  # an expectation belongs to one suite
             site = _gx.build_docs_site(workdir / "gx", spec.id, docs_expectations, gx_result, pull_id)
             upload_site(lake, site, report_prefix(spec, pull_id) + DOCS)
@@ -312,3 +363,28 @@ def validate_clean(
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return result
+
+
+def _conclude(
+    result: QualityResult,
+    partial_publication: bool,
+    outcomes: list[ExpectationOutcome],
+    failing: dict[int, list[int]],
+    added_columns: Collection[str],
+) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """Coverage, score and verdict of a run; the failing and the warned rows with their reasons."""
+    result.expectations = outcomes
+    source_columns = [c for c in result.profile.get("columns", {}) if c not in added_columns]
+    result.covered_columns, result.unchecked_columns = coverage(outcomes, source_columns)
+    result.score = quality_score(outcomes, result.rows, len(result.unchecked_columns))
+    result.success = all(o.success for o in outcomes)
+    errors = [o for o in outcomes if not o.success and o.severity == "error"]
+    result.blocking = bool(errors)
+    failed = _row_reasons(outcomes, failing, "error")
+    warned = {r: v for r, v in _row_reasons(outcomes, failing, "warn").items() if r not in failed}
+    result.failed_rows, result.warned_rows = sorted(failed), sorted(warned)
+    result.failed_row_count, result.warned_row_count = len(failed), len(warned)
+    rows_only = all(o.row_level for o in errors)
+    result.partial = bool(errors and partial_publication and rows_only and len(failed) < result.rows)
+    result.promotable = not result.blocking or result.partial
+    return failed, warned

@@ -35,6 +35,7 @@ def report(
 ) -> None:
     """The latest quality result of a dataset; exit code 1 when it blocks promotion or is missing."""
     from lake.store import Lake
+    from quality.fidelity import fidelity_summary
     from quality.reports import last_report
 
     spec = _spec(dataset_id)
@@ -54,6 +55,11 @@ def report(
         )
         head = f"[bold]{spec.id}[/] pull {result.pull_id}: {result.rows:,} rows"
         console.print(f"{head}, score {result.score:g}/100, {verdict}")
+        if result.fidelity:
+            console.print(f"values against the source: {fidelity_summary(result.fidelity)}", highlight=False)
+        if result.unchecked_columns:
+            shown = ", ".join(result.unchecked_columns)
+            console.print(f"columns no check looks at (they lower the score): {shown}", highlight=False)
         table = Table("#", "expectation", "column", "severity", "result", "unexpected", "%", "detail")
         for o in result.expectations:
             mark = (

@@ -61,6 +61,10 @@ def run(
                 str(r["dataset"]), mark, str(r.get("rows", "")), str(r.get("rejected", "")), str(r["detail"])
             )
         console.print(table)
+        for r in results:  # what the agency should confirm: header, skipped rows, locales, codes
+            detected = r.get("detected")
+            for line in detected if isinstance(detected, list) else []:
+                console.print(f"{r['dataset']}: {line}", highlight=False, markup=False)
     if not all(r["ok"] for r in results):
         raise typer.Exit(ExitCode.FAILED)
 
@@ -140,6 +144,8 @@ def _run_one(spec: DatasetSpec, stages: tuple[str, ...], verbose: bool) -> dict[
         elif mat.asset_key == asset_key(spec, "clean"):
             out["rows"] = meta.get("dagster/row_count")
             out["rejected"] = meta.get("rows_rejected")
+            detected = str(meta.get("detected") or "")
+            out["detected"] = [line.removeprefix("- ") for line in detected.splitlines() if line]
             if meta.get("skipped"):
                 details.append("already cleaned")
         elif mat.asset_key == asset_key(spec, "published"):

@@ -11,6 +11,7 @@ import dagster as dg
 from citydata.settings import load_settings
 from citydata.spec.model import DatasetSpec
 from ingest.clean import clean_pull
+from ingest.detected import describe
 from ingest.pull import last_pull_id, pull
 from lake.store import Lake
 from pipelines.resources import S3Resource
@@ -79,6 +80,9 @@ def build_dataset_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
         for f in result.files:
             if f.error:
                 context.log.error("%s", f.error)
+        detected = describe(result.as_dict())
+        for line in detected:  # what an agency should confirm: header, skipped rows, locales, codes
+            context.log.info("%s: %s", spec.id, line)
         return dg.MaterializeResult(
             metadata={
                 "pull_id": pull_id,
@@ -95,6 +99,7 @@ def build_dataset_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
                     ]
                 ),
                 "files": dg.MetadataValue.json([vars(f) for f in result.files]),
+                "detected": dg.MetadataValue.md("\n".join(f"- {line}" for line in detected)),
                 "pii": dg.MetadataValue.json(result.pii),
                 "change": dg.MetadataValue.json(result.change),
                 "data": dg.MetadataValue.url(f"s3://{lake.bucket}/{result.keys.get('data', '')}"),

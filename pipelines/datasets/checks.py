@@ -9,8 +9,9 @@ Expectations on the pull the `clean` asset last materialized:
         -> failed, severity WARN: downstream assets run (they publish `publish_key`)
     everything passed -> passed
 
-Metadata: score, rows, failed/quarantined rows, the per-expectation table, the Data Docs URL and
-the key the publish stage should take.
+Metadata: score, rows, failed/quarantined rows, column coverage, the per-expectation table (GX
+expectations and the non-GX checks such as drift, with their messages), the Data Docs URL and the
+key the publish stage should take.
 """
 
 from typing import Any
@@ -88,6 +89,9 @@ def check_result(result: QualityResult) -> dg.AssetCheckResult:
         "promotable": result.promotable,
         "partial_publication": result.partial,
         "publish_key": result.publish_key or "",
+        # the score counts unchecked columns (quality.result): say which they are
+        "covered_columns": len(result.covered_columns),
+        "unchecked_columns": ", ".join(result.unchecked_columns),
         "expectations": dg.MetadataValue.table(records, schema=_TABLE_SCHEMA),
     }
     if result.data_docs_url:
@@ -102,6 +106,8 @@ def check_result(result: QualityResult) -> dg.AssetCheckResult:
         severity, passed = dg.AssetCheckSeverity.ERROR, True
     failed = ", ".join(f"{o.label} [{o.severity}]" for o in result.failures[:10])
     description = f"score {result.score:g}" + (f"; failed: {failed}" if failed else "")
+    if result.unchecked_columns:  # after "score N; ", which `citydata run` strips
+        description += f"; unchecked columns: {', '.join(result.unchecked_columns[:10])}"
     return dg.AssetCheckResult(passed=passed, severity=severity, metadata=metadata, description=description)
 
 

@@ -194,7 +194,7 @@ CASES = [
         "duplicate primary key",
         "a.csv",
         (HEADER + GOOD + "A01;Trùng;5;01/01/2024\n").encode(),
-        rejected={-1: ["duplicate primary key"]},
+        rejected={4: ["duplicate primary key (ma); the first row was kept"]},  # the source line
         rows=2,
         spec={"schema": {"primary_key": ["ma"], "columns": {"ma": {}}}},
     ),

@@ -119,7 +119,8 @@ def test_http_file_run_until_clean_then_unchanged_costs_one_request(stack_ready,
     by_line = {r["line"]: r for r in rejected}
     assert "expected 6 fields" in by_line[4]["reasons"] or "fields" in by_line[4]["reasons"]  # ragged row B03
     assert "suc_chua: 'nhiều' not a number" in by_line[5]["reasons"]
-    assert any("duplicate primary key" in r["reasons"] and "trùng mã" in r["row"] for r in rejected)
+    duplicate = by_line[6]  # the duplicate's own line, not -1
+    assert "duplicate primary key" in duplicate["reasons"] and "trùng mã" in duplicate["row"]
     raw_key = lake.get_json(f"raw/so-gtvt-test/{dataset_id}/{state['last_pull']}/_pull.json")["objects"][0][
         "key"
     ]

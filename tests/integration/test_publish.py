@@ -272,9 +272,11 @@ def test_changed_row_gives_new_version_and_old_ones_are_kept(world):
     assert [r["so_cong"] for r in found["records"]] == [12]
 
     # Data scientists: the Python function and the command read the same rows as the lake.
-    assert read_dataset(spec.id)["so_cong"].tolist() == [4, 2, 6, 12, 10]
+    frame = read_dataset(spec.id)
+    assert frame["so_cong"].tolist() == [4, 2, 6, 12, 10]
+    assert str(frame["ngay_lap_dat"].dtype).startswith("datetime64")  # dates as dates, not objects
     assert read_dataset(f"{world.settings.ckan.url}/dataset/{spec.id}", version=1).to_dict("records") == (
-        pa.Table.from_pylist(v1_rows).to_pandas().to_dict("records")
+        pa.Table.from_pylist(v1_rows).to_pandas(date_as_object=False).to_dict("records")
     )
     app = typer.Typer()
     app.command()(get)

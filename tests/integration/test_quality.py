@@ -99,7 +99,12 @@ def test_passing_batch_is_promotable_with_reports_and_data_docs(stack_ready, sou
     result = validate_clean(spec, stack_ready, lake, pull_id)
 
     assert result.success and not result.blocking and result.promotable and not result.partial
-    assert result.score == 100.0 and result.rows == 6
+    # Every check passes, but nothing checks the values of two source columns: the score says so
+    # (quality.result: each unchecked column weighs 1 with q = 0).
+    assert result.unchecked_columns == ["ten_bai", "phuong"]
+    assert {"ma_bai", "loai_xe", "suc_chua"} <= set(result.covered_columns)
+    weight = sum(3 if o.severity == "error" else 1 for o in result.expectations)
+    assert result.score == round(100 * weight / (weight + 2), 2) and result.rows == 6
     keys = quality_keys(spec, pull_id)
     assert result.publish_key == keys["data"]
     labels = {o.label for o in result.expectations}
@@ -112,9 +117,16 @@ def test_passing_batch_is_promotable_with_reports_and_data_docs(stack_ready, sou
     assert not lake.exists(keys["failed"]) and not lake.exists(keys["validated"])
 
     validation = lake.get_json(keys["validation"])
-    assert validation["success"] is True and len(validation["results"]) == len(result.expectations)
+    expectations = [o for o in result.expectations if not o.type.startswith("citydata_")]  # GX's own
+    assert validation["success"] is True and len(validation["results"]) == len(expectations)
+    fidelity = next(o for o in result.expectations if o.type == "citydata_fidelity")  # the non-GX check
+    checked = fidelity.observed_value  # every cell of the 6 rows and 5 columns, against the CSV
+    assert fidelity.success and (checked["rows_checked"], checked["cells_checked"]) == (6, 30)
     summary = lake.get_json(keys["summary"])
-    assert summary["score"] == 100.0 and summary["promotable"] is True
+    assert summary["score"] == result.score and summary["promotable"] is True
+    assert (
+        summary["unchecked_columns"] == ["ten_bai", "phuong"] and "suc_chua" in summary["profile"]["columns"]
+    )
     docs = set(lake.keys(keys["data_docs"].rsplit("/", 1)[0] + "/"))
     assert keys["data_docs"] in docs  # .../data_docs/index.html
     assert any("/validations/" in k and k.endswith(".html") for k in docs)
@@ -125,7 +137,7 @@ def test_passing_batch_is_promotable_with_reports_and_data_docs(stack_ready, sou
     assert (stat.content_type or "").startswith("text/html")
 
     latest = last_report(lake, spec)
-    assert latest is not None and latest.pull_id == pull_id and latest.score == 100.0
+    assert latest is not None and latest.pull_id == pull_id and latest.score == result.score
 
 
 def test_error_failure_blocks_promotion_and_quarantines_the_rows(stack_ready, source, unique):

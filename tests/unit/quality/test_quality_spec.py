@@ -223,3 +223,21 @@ def test_a_malformed_section_in_a_yaml_spec_file_is_rejected_with_the_field(tmp_
     problems = validate_quality_section(spec)
     assert len(problems) == 1
     assert problems[0].startswith("quality.expectations[1].args.max_value: value is not a valid float")
+
+
+def test_plausibility_and_drift_fields_parse_with_defaults_and_name_their_errors():
+    quality = parse_quality(spec_with())
+    assert quality.plausibility is True
+    assert (quality.drift.max_ratio, quality.drift.acknowledge) == (10.0, [])
+    custom = parse_quality(
+        spec_with({"plausibility": False, "drift": {"max_ratio": 4, "acknowledge": ["suc_chua"]}})
+    )
+    assert (
+        not custom.plausibility and custom.drift.max_ratio == 4 and custom.drift.acknowledge == ["suc_chua"]
+    )
+    assert validate_quality_section(spec_with({"drift": {"max_ratio": 1}}))[0].startswith(
+        "quality.drift.max_ratio: Input should be greater than 1"
+    )
+    assert validate_quality_section(spec_with({"drift": {"ratio": 5}}))[0].startswith(
+        "quality.drift.ratio: unknown field"
+    )

@@ -157,3 +157,22 @@ def test_check_verdict_follows_promotability(fields, passed, severity):
 def test_check_passes_when_everything_passed():
     ok = QualityResult("bai-giu-xe", "p1", rows=10, score=100.0)
     assert check_result(ok).passed
+
+
+def test_check_metadata_names_the_unchecked_columns_and_shows_drift_messages():
+    drift = ExpectationOutcome(
+        9, "citydata_drift", "dien_tich_km2", "error", "quality.drift", False,
+        message="median of dien_tich_km2 went from 15.682 (version 3) to 15682 (x1000, more than x10)",
+    )  # fmt: skip
+    blocked = result(
+        blocking=True, promotable=False, unchecked_columns=["ten", "ghi_chu"], covered_columns=["ma"]
+    )
+    blocked.expectations.append(drift)
+    check = check_result(blocked)
+    assert check.metadata["unchecked_columns"].value == "ten, ghi_chu"
+    assert check.metadata["covered_columns"].value == 1
+    assert check.description is not None and check.description.endswith("; unchecked columns: ten, ghi_chu")
+    (row,) = [
+        r.data for r in check.metadata["expectations"].records if r.data["expectation"] == "citydata_drift"
+    ]
+    assert row["detail"].startswith("median of dien_tich_km2 went from 15.682 (version 3) to 15682")
