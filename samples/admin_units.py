@@ -59,6 +59,7 @@ def provinces() -> pa.Table:
             "ma": [f"{int(p.code):02d}" for p in rows],
             "ten": [p.name for p in rows],
             "loai": [p.division_type.value for p in rows],
-            "ma_vung_dien_thoai": [p.phone_code for p in rows],
+            # written as dialled and as agencies type it: "024" (Hà Nội), "0206" (Cao Bằng)
+            "ma_vung_dien_thoai": [f"0{p.phone_code}" for p in rows],
         }
     )

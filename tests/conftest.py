@@ -35,3 +35,33 @@ def stack_ready(settings: Settings) -> Settings:
 def unique() -> str:
     """A short unique suffix so tests never collide with earlier runs or the main job."""
     return uuid.uuid4().hex[:10]
+
+
+# --- Hypothesis profiles (tests/integration/test_fidelity_properties.py) -------------------------
+# "citydata-ci" (default): a fixed seed, 300 examples (about 90 s), no deadline (examples go through
+# the real stack), no example database in the working tree. "thorough": 10,000 examples (about
+# 45 min), a fresh seed each run (failures print a reproduction blob); selected with
+# CITYDATA_HYPOTHESIS=thorough or pytest's --hypothesis-profile thorough.
+# CITYDATA_HYPOTHESIS_EXAMPLES=N sets the number of examples of either.
+def _hypothesis_profiles() -> None:
+    import os
+
+    from hypothesis import HealthCheck
+    from hypothesis import settings as profile
+
+    count = os.environ.get("CITYDATA_HYPOTHESIS_EXAMPLES")
+    ci = profile(
+        derandomize=True,
+        deadline=None,
+        database=None,
+        print_blob=False,
+        max_examples=int(count) if count else 300,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    profile.register_profile("citydata-ci", ci)
+    thorough = int(count) if count else 10_000
+    profile.register_profile("thorough", ci, derandomize=False, print_blob=True, max_examples=thorough)
+    profile.load_profile(os.environ.get("CITYDATA_HYPOTHESIS", "citydata-ci"))
+
+
+_hypothesis_profiles()
