@@ -297,7 +297,8 @@ def convert_column(
         parsed = parse_number_cells(values, kinds, plan.locale or "vi", plan.name, rules.null_tokens,
                                     as_float=kind == "number")  # fmt: skip
         out, issues = parsed.values, list(parsed.issues)
-        if plan.inferred:  # a later batch holding a code: reject the row rather than drop its zero
+        if plan.inferred and leading_zero_samples(values, 1):  # a later batch holding a code: reject
+            # the row rather than drop its zero
             zeros = pc.match_substring_regex(pc.utf8_trim_whitespace(values), LEADING_ZERO)
             issues += issues_for_mask(
                 values, zeros, plan.name, "a code with a leading zero in a number column"
