@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cleaning.text import DEFAULT_NULL_TOKENS
+from connectors.formats.base import COLUMN_KINDS_HEADER
 from lake.layout import zone_prefix
 from lake.store import Lake
 from quality.reference_values import (
@@ -58,7 +59,6 @@ ALL_ROWS = 100_000  # below this every row is compared; above, an even sample of
 SAMPLE_ROWS = 20_000
 SHOWN = 20  # mismatches listed in the report
 PULL_MANIFEST = "_pull.json"  # ingest.pull's manifest of the raw objects
-KINDS_HEADER = "x-column-kinds"  # connectors.formats.base.COLUMN_KINDS_HEADER: the raw object's own metadata
 _READERS = {"csv": "csv module", "xlsx": "openpyxl", "xls": "xlrd", "json": "json module",
             "jsonl": "json module", "geojson": "json module", "parquet": "pyarrow.parquet"}  # fmt: skip
 _TABULAR = ("csv", "xlsx", "xls")
@@ -157,7 +157,7 @@ def check_fidelity(
                     "encoding": file_report.get("encoding"),
                     "delimiter": file_report.get("delimiter"),
                 },
-                json.loads(((raw or {}).get("headers") or {}).get(KINDS_HEADER) or "{}"),
+                json.loads(((raw or {}).get("headers") or {}).get(COLUMN_KINDS_HEADER) or "{}"),
                 file_report.get("layout") or {},
             )
         return compare_with_sources(table, where, clean_manifest.get("columns", []), files, options)

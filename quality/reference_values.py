@@ -78,10 +78,6 @@ def _null_or_clean(text: str, null_tokens: frozenset[str]) -> str | None:
     return None if cleaned.casefold() in null_tokens or cleaned in _EXCEL_ERRORS else cleaned
 
 
-def is_null_text(text: str, null_tokens: frozenset[str]) -> bool:
-    return _null_or_clean(text, null_tokens) is None
-
-
 def plain_number(value: float | int | Decimal) -> str:
     """A typed number as the text a code column shows: 27676, not 27676.0."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
