@@ -7,7 +7,7 @@ publication:
   csv: true               # a CSV download beside the Parquet
   csv_bom: false          # UTF-8 BOM in the CSV, for Excel users
   datastore: true         # load rows into the CKAN DataStore (preview, datastore_search)
-  datastore_rows: 10000   # rows in the DataStore (preview, API); null = all (files: always all)
+  datastore_rows: null    # cap on rows in the DataStore (preview, API); null = every row (files: always all)
   require_quality: false  # refuse to publish a pull without a quality summary
   contact: {name: "Phòng Dữ liệu", email: "dulieu@example.gov.vn", url: "https://..."}
   temporal: {start: 2024-01-01, end: 2024-12-31}
@@ -54,7 +54,7 @@ class PublicationSpec(_Strict):
     csv: bool = True
     csv_bom: bool = False
     datastore: bool = True
-    datastore_rows: int | None = Field(10_000, ge=0)
+    datastore_rows: int | None = Field(None, ge=0)  # None: every row
     require_quality: bool = False
     contact: Contact | None = None
     temporal: Temporal | None = None

@@ -31,9 +31,12 @@ REQUIREMENTS = SOURCE_DIR / "requirements.txt"
 PLUGINS_REQUIREMENTS = SOURCE_DIR / "plugins.txt"
 OVERRIDES_TEMPLATE = SOURCE_DIR / "ckan.overrides.ini"
 WSGI_FILE = SOURCE_DIR / "wsgi.py"
+EXTENSION_DIR = SOURCE_DIR / "ckanext-citydata"  # the project's own CKAN plugin `citydata`
 
 # Order matters for templates: earlier plugins win. `scheming_datasets` uses the DCAT-AP schema.
-PLUGINS = "activity scheming_datasets dcat structured_data datastore xloader datatables_view image_view"
+PLUGINS = (
+    "citydata activity scheming_datasets dcat structured_data datastore xloader datatables_view image_view"
+)
 
 MAIN_DB, MAIN_ROLE = "ckan", "ckan"
 DATASTORE_DB, DATASTORE_WRITE_ROLE, DATASTORE_READ_ROLE = (
@@ -117,13 +120,18 @@ class CkanService(Service):
 
     # --- install --------------------------------------------------------------------
     def fingerprint(self) -> str:
-        return file_digest(REQUIREMENTS, PLUGINS_REQUIREMENTS)
+        extension = sorted(
+            p for p in EXTENSION_DIR.rglob("*")
+            if p.is_file() and not {"__pycache__", "build"} & set(p.parts) and ".egg-info" not in str(p)
+        )  # fmt: skip
+        return file_digest(REQUIREMENTS, PLUGINS_REQUIREMENTS, *extension)
 
     def install(self) -> None:
         # Two calls on purpose: CKAN's pinned set first, then the extensions on top of it
         # (resolving both at once fails; see plugins.txt).
         self.ctx.make_venv("ckan", self.name, "-r", str(REQUIREMENTS))
         self.ctx.make_venv("ckan", self.name, "-r", str(PLUGINS_REQUIREMENTS))
+        self.ctx.make_venv("ckan", self.name, "--reinstall-package", "ckanext-citydata", str(EXTENSION_DIR))
 
     # --- configure ------------------------------------------------------------------
     def configure(self) -> None:

@@ -74,3 +74,66 @@ def test_copy_and_api_loads_give_the_same_table(stack_ready, resources):
         assert [r["ma"] for r in found["records"]] == ["PA001"]
     info = ckan.action.resource_show(id=copy_id)
     assert info["datastore_active"] is True
+
+
+def _versions(n: int, tag: str) -> pa.Table:
+    return pa.table(
+        {
+            "ma": [f"{tag}{i:05d}" for i in range(n)],
+            "ten": [f"Phường Thủ Đức {tag} {i}" for i in range(n)],
+            "kinh_phi": pa.array([f"{i}.{i % 100:02d}" for i in range(n)]).cast(pa.decimal128(12, 2)),
+            "luc": pa.array([dt.datetime(2025, 7, 1, 8, 30) + dt.timedelta(minutes=i) for i in range(n)]),
+        }
+    )
+
+
+SWAP_FIELDS = [
+    {"id": "ma", "type": "text", "info": {"label": "Mã"}},
+    {"id": "ten", "type": "text", "info": {"label": "Tên"}},
+    {"id": "kinh_phi", "type": "numeric", "info": {"label": "Kinh phí (đồng)"}},
+    {"id": "luc", "type": "timestamp", "info": {"label": "Lúc"}},
+]
+
+
+def test_a_reload_is_swapped_in_whole_readers_see_the_old_rows_until_it_lands(stack_ready, resources):
+    """Every row goes in; while a new version loads, readers see the previous one whole; a load
+    that fails (duplicate key) leaves the previous version in place and no staging table behind."""
+    write_url = stack_ready.ckan.datastore_write_url.get_secret_value()
+    client, ckan = CatalogClient(stack_ready), ckan_client(stack_ready)
+    rid = resources[1]
+    first = _versions(25_000, "A")
+    assert load_datastore(client, rid, SWAP_FIELDS, iter(first.to_batches(5_000)), primary_key=["ma"],
+                          write_url=write_url) == 25_000  # fmt: skip
+    seen: list[tuple[int, str]] = []
+
+    def watched(table: pa.Table):
+        for batch in table.to_batches(4_000):
+            found = ckan.action.datastore_search(resource_id=rid, limit=1, sort="_id")
+            seen.append((found["total"], found["records"][0]["ma"]))
+            yield batch
+
+    second = _versions(30_000, "B")
+    assert load_datastore(client, rid, SWAP_FIELDS, watched(second), primary_key=["ma"],
+                          write_url=write_url) == 30_000  # fmt: skip
+    assert len(seen) == 8 and set(seen) == {(25_000, "A00000")}, seen
+    result = ckan.action.datastore_search(resource_id=rid, filters={"ma": "B12345"})
+    assert result["total"] == 1 and result["records"][0]["kinh_phi"] == 12345.45
+    sql = f"SELECT kinh_phi::text AS t FROM \"{rid}\" WHERE ma = 'B00999'"
+    exact = ckan.action.datastore_search_sql(sql=sql)
+    assert exact["records"] == [{"t": "999.99"}]  # numeric, not a float's rendering
+    assert result["records"][0]["luc"].startswith("2025-07-09T22:15:00")  # 12,345 min after 1 July 08:30
+    assert ckan.action.datastore_search(resource_id=rid, limit=0)["total"] == 30_000
+    hits = ckan.action.datastore_search(resource_id=rid, q="B29999")
+    assert [r["ma"] for r in hits["records"]] == ["B29999"]
+    types = {f["id"]: f["type"] for f in ckan.action.datastore_info(id=rid)["fields"]}
+    assert types == {"ma": "text", "ten": "text", "kinh_phi": "numeric", "luc": "timestamp"}
+
+    broken = pa.concat_tables([_versions(10, "C"), _versions(1, "C")])  # C00000 twice
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+        load_datastore(client, rid, SWAP_FIELDS, iter(broken.to_batches()), primary_key=["ma"],
+                       write_url=write_url)  # fmt: skip
+    assert ckan.action.datastore_search(resource_id=rid, limit=0)["total"] == 30_000
+    leftovers = ckan.action.datastore_search_sql(
+        sql="SELECT name FROM \"_table_metadata\" WHERE name LIKE '_citydata_load%'"
+    )["records"]
+    assert leftovers == []

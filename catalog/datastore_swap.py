@@ -1,0 +1,201 @@
+"""Bulk-load a DataStore table: Arrow batches streamed into a new table, swapped in atomically.
+
+Readers of the DataStore (datastore_search, the preview, the SQL endpoint) never see a half-loaded
+table: every row goes into a staging table, by binary COPY through the ADBC PostgreSQL driver;
+its full-text column, primary-key and full-text indexes are built on the staging table after the
+load; then one short transaction drops the live table and renames the staging table and its
+indexes to the names CKAN gives them. Until that commit, readers see the previous version whole.
+
+CKAN owns the table's shape: it is created by `datastore_create` the first time (which also sets
+the resource's `datastore_active` flag); the staging table repeats that shape (`_id` serial key,
+`_full_text` tsvector with CKAN's `zfulltext` trigger, the data dictionary as column comments in
+CKAN's format, its cached row count in `_table_stats`), so CKAN's own actions keep working on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# PostgreSQL type of each DataStore field type, and the Arrow type a binary COPY needs for it.
+_ARROW_FOR: dict[str, pa.DataType] = {
+    "text": pa.string(),
+    "int8": pa.int64(),
+    "float8": pa.float64(),
+    "bool": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us"),
+    "timestamptz": pa.timestamp("us", tz="UTC"),
+    "time": pa.time64("us"),
+}
+
+
+def ident(name: str) -> str:
+    """A quoted PostgreSQL identifier."""
+    return '"' + name.replace('"', '""').replace("\0", "") + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''").replace("\0", "") + "'"
+
+
+def ckan_index_name(resource_id: str, fields_sql: str) -> str:
+    """The name CKAN gives an index (ckanext.datastore.backend.postgres._generate_index_name)."""
+    return hashlib.sha1((resource_id + fields_sql).encode("utf-8")).hexdigest()  # noqa: S324 - a name
+
+
+def column_comment(info: dict[str, Any]) -> str:
+    """The data dictionary entry as CKAN stores it: a column comment ' {"_info": {...}}'."""
+    return " " + json.dumps({"_info": info}, ensure_ascii=False, separators=(",", ":"))
+
+
+def copy_batch(batch: pa.RecordBatch, fields: list[dict[str, Any]]) -> pa.RecordBatch:
+    """The batch with each column in the Arrow type its DataStore column takes by binary COPY.
+
+    NaN becomes null (the DataStore API answers in JSON, which has no NaN); nested values become
+    JSON text; numeric columns travel as text, which PostgreSQL casts exactly (no float rounding).
+    """
+    arrays = []
+    for spec, col in zip(fields, batch.columns, strict=True):
+        kind, t = spec["type"], col.type
+        if pa.types.is_dictionary(t):
+            col, t = col.dictionary_decode(), t.value_type
+        if pa.types.is_floating(t):
+            col = pc.if_else(pc.is_nan(col), pa.scalar(None, t), col)
+        if kind == "text" and pa.types.is_nested(t):
+            col = pa.array([None if v is None else json.dumps(v, ensure_ascii=False, default=str)
+                            for v in col.to_pylist()], pa.string())  # fmt: skip
+        elif kind in ("text", "numeric"):
+            col = pc.cast(col, pa.large_string() if pa.types.is_large_string(t) else pa.string())
+        elif kind in _ARROW_FOR and col.type != _ARROW_FOR[kind]:
+            col = pc.cast(col, _ARROW_FOR[kind])
+        arrays.append(col)
+    return pa.RecordBatch.from_arrays(arrays, names=[f["id"] for f in fields])
+
+
+def _reader(
+    fields: list[dict[str, Any]], batches: Iterator[pa.RecordBatch], counter: list[int]
+) -> pa.RecordBatchReader:
+    first: pa.RecordBatch | None = None
+    rest = iter(batches)
+    for batch in rest:
+        first = copy_batch(batch, fields)
+        break
+    if first is None:
+        return pa.RecordBatchReader.from_batches(pa.schema([]), iter(()))
+
+    def stream() -> Iterator[pa.RecordBatch]:
+        assert first is not None
+        counter[0] += first.num_rows
+        yield first
+        for batch in rest:
+            out = copy_batch(batch, fields).cast(first.schema)
+            counter[0] += out.num_rows
+            yield out
+
+    return pa.RecordBatchReader.from_batches(first.schema, stream())
+
+
+def _column_sql(field: dict[str, Any]) -> str:
+    # numeric columns are COPYed as text into a text column of the staging table and cast once.
+    return f"{ident(field['id'])} {'text' if field['type'] == 'numeric' else field['type']}"
+
+
+def swap_load(
+    write_url: str,
+    resource_id: str,
+    fields: list[dict[str, Any]],
+    batches: Iterator[pa.RecordBatch],
+    *,
+    primary_key: list[str] | None = None,
+    fts_method: str = "gist",
+) -> int:
+    """Load the batches into a staging table and swap it in for the resource's table; returns rows.
+
+    The resource's table must exist (created by `datastore_create`). Any failure before the swap
+    rolls back: the live table stays as it was and the staging table is gone.
+    """
+    import adbc_driver_postgresql.dbapi as adbc
+
+    counter = [0]
+    with adbc.connect(_libpq_url(write_url)) as conn:
+        cur = conn.cursor()
+        staging = _Staging(resource_id, fields, primary_key or [], fts_method)
+        for sql in staging.create():
+            cur.execute(sql)
+        cur.adbc_ingest(staging.name, _reader(fields, batches, counter), mode="append")
+        for sql in [*staging.finish(), *staging.swap()]:
+            cur.execute(sql)
+        conn.commit()
+        cur.execute(f"ANALYZE {ident(resource_id)}")  # the planner's statistics
+        cur.execute(f"SELECT update_cached_table_row_count({_literal(resource_id)})")  # CKAN's total
+        cur.fetchall()
+        conn.commit()
+    return counter[0]
+
+
+class _Staging:
+    """The SQL that builds a resource's staging table and swaps it in."""
+
+    def __init__(self, resource_id: str, fields: list[dict[str, Any]], key: list[str], fts: str) -> None:
+        self.resource_id, self.fields, self.key, self.fts = resource_id, fields, key, fts
+        self.name = f"_citydata_load_{resource_id}"[:63]  # '_' first: CKAN's trigger migration skips it
+        self.table = ident(self.name)
+
+    def create(self) -> list[str]:
+        columns = ", ".join(["_id serial", "_full_text tsvector", *(_column_sql(f) for f in self.fields)])
+        return [f"DROP TABLE IF EXISTS {self.table}", f"CREATE TABLE {self.table} ({columns})"]
+
+    def _indexes(self) -> list[tuple[str, str, str]]:
+        """(staging name, definition, CKAN's name) of the full-text and primary-key indexes."""
+        fts = ident("_full_text")
+        out = [(f"{self.name}_fts", f"USING {self.fts}({fts})", ckan_index_name(self.resource_id, fts))]
+        if self.key:
+            key = ", ".join(ident(c) for c in self.key)
+            out.append((f"{self.name}_pk", f"({key})", ckan_index_name(self.resource_id, key)))
+        return out
+
+    def finish(self) -> list[str]:
+        """After the COPY: exact numerics, the full-text column, the dictionary, the indexes."""
+        sql = []
+        if numeric := [f["id"] for f in self.fields if f["type"] == "numeric"]:
+            alter = ", ".join(
+                f"ALTER COLUMN {ident(c)} TYPE numeric USING {ident(c)}::numeric" for c in numeric
+            )
+            sql.append(f"ALTER TABLE {self.table} {alter}")
+        text = " || ' ' || ".join(f"coalesce({ident(f['id'])}::text, '')" for f in self.fields) or "''"
+        sql.append(f"UPDATE {self.table} SET _full_text = to_tsvector({text})")
+        for f in self.fields:
+            if isinstance(f.get("info"), dict):  # as CKAN: an empty dictionary entry is still written
+                comment = _literal(column_comment(f["info"]))
+                sql.append(f"COMMENT ON COLUMN {self.table}.{ident(f['id'])} IS {comment}")
+        sql.append(f"ALTER TABLE {self.table} ADD CONSTRAINT {ident(self.name + '_pkey')} PRIMARY KEY (_id)")
+        for temp, how, _ in self._indexes():
+            unique = "UNIQUE " if temp.endswith("_pk") else ""
+            sql.append(f"CREATE {unique}INDEX {ident(temp)} ON {self.table} {how}")
+        return sql
+
+    def swap(self) -> list[str]:
+        """Drop the live table, give the staging table its names; readers wait only for this."""
+        live, rid = ident(self.resource_id), self.resource_id
+        return [
+            f"DROP TABLE {live}",
+            f"ALTER TABLE {self.table} RENAME TO {live}",
+            f"ALTER SEQUENCE {ident(self.name + '__id_seq')} RENAME TO {ident(rid + '__id_seq')}",
+            f"ALTER TABLE {live} RENAME CONSTRAINT {ident(self.name + '_pkey')} TO {ident(rid + '_pkey')}",
+            *(f"ALTER INDEX {ident(temp)} RENAME TO {ident(final)}" for temp, _, final in self._indexes()),
+            f"CREATE TRIGGER zfulltext BEFORE INSERT OR UPDATE ON {live} "
+            "FOR EACH ROW EXECUTE PROCEDURE populate_full_text_trigger()",
+            f"DELETE FROM _table_stats WHERE resource_id = {_literal(rid)}",
+        ]
+
+
+def _libpq_url(url: str) -> str:
+    """A libpq URL from a SQLAlchemy-style one (postgresql+psycopg://...)."""
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme.split('+', 1)[0]}{sep}{rest}"

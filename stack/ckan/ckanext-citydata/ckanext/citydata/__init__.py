@@ -1,0 +1,1 @@
+"""The citydata platform's CKAN plugin."""
