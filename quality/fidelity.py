@@ -55,7 +55,9 @@ __all__ = [
 ]
 
 FIDELITY = "citydata_fidelity"  # the outcome's type
-ALL_ROWS = 100_000  # below this every row is compared; above, an even sample of SAMPLE_ROWS
+# Every row up to ALL_ROWS; above, an even sample of SAMPLE_ROWS (a systematic error, such as a
+# misread locale, touches many rows; 20,000 rows find an error in 1 row of 2,000 with 99.995%).
+ALL_ROWS = 20_000
 SAMPLE_ROWS = 20_000
 SHOWN = 20  # mismatches listed in the report
 PULL_MANIFEST = "_pull.json"  # ingest.pull's manifest of the raw objects
