@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -31,6 +30,8 @@ from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
+
+from benchmarks.ingest_throughput import own_peak_mb
 
 TARGET_RSS_MB = 1024
 WARDS = np.array(["Phường Bến Nghé", "Phường Tân Định", "Phường Thủ Đức", "Xã Bình Chánh", "Phường Sài Gòn"])
@@ -111,7 +112,7 @@ def child(side: str, target: str, rows: int, size: int) -> None:
         loaded = load_datastore(CatalogClient(settings), target, FIELDS, batches(rows, size),
                                 write_url=write_url.get_secret_value())  # fmt: skip
     seconds = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = own_peak_mb()  # VmHWM: ru_maxrss would carry the parent's size across exec
     print(json.dumps({"side": side, "rows": loaded, "seconds": seconds, "peak_mb": peak_mb}))
 
 

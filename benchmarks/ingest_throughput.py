@@ -153,7 +153,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:  # memory run: only this process's own peak is measured
         rows = citydata_read_clean(Path(args.child))
-        print(f"{rows} {_own_peak_mb():.0f}")
+        print(f"{rows} {own_peak_mb():.0f}")
         return
     with tempfile.TemporaryDirectory(prefix="citydata-bench-") as tmp:
         path = Path(tmp) / "phan-anh.csv"
@@ -215,7 +215,7 @@ def main() -> None:
             )
 
 
-def _own_peak_mb() -> float:
+def own_peak_mb() -> float:
     """Peak resident memory of this process's own address space, in MB.
 
     Linux keeps ``ru_maxrss`` across ``exec``: a child started by ``subprocess`` would report the
