@@ -39,6 +39,21 @@ PLUGINS = (
 )
 
 MAIN_DB, MAIN_ROLE = "ckan", "ckan"
+# The DataStore's full-text search configuration (see ckan.overrides.ini), idempotent. The database
+# default is what CKAN's `zfulltext` trigger and the bulk load's `to_tsvector(text)` use; CKAN's
+# queries name it (ckan.datastore.default_fts_lang), so rows and queries are folded alike.
+DATASTORE_TEXT_SEARCH = """
+CREATE EXTENSION IF NOT EXISTS unaccent;
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = 'citydata_vi') THEN
+    CREATE TEXT SEARCH CONFIGURATION public.citydata_vi (COPY = pg_catalog.simple);
+    ALTER TEXT SEARCH CONFIGURATION public.citydata_vi
+      ALTER MAPPING FOR hword, hword_part, word, asciiword, asciihword, hword_asciipart
+      WITH public.unaccent, pg_catalog.simple;
+  END IF;
+END $$;
+ALTER DATABASE ckan_datastore SET default_text_search_config = 'public.citydata_vi';
+"""
 DATASTORE_DB, DATASTORE_WRITE_ROLE, DATASTORE_READ_ROLE = (
     "ckan_datastore",
     "ckan_datastore",
@@ -173,6 +188,7 @@ class CkanService(Service):
                 pg.psql(sql.result(), DATASTORE_DB)
             (self.data_dir / ".db-ready").write_text(self.fingerprint())
 
+        pg.psql(DATASTORE_TEXT_SEARCH, DATASTORE_DB)
         self._reindex_if_needed(pg)
         self._ensure_sysadmin(pg, admin_password)
         stale = [
