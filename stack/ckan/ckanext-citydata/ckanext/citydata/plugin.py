@@ -5,6 +5,10 @@
   `activity` plugin fail with `{'user_id': ['User not found']}` when the resource's
   `datastore_active` flag is saved. Such calls now act as the site user, as XLoader's own
   job code does elsewhere (`get_site_user`).
+- The DataTables preview's search box and filtered download fold Vietnamese search text before
+  ckanext.datatablesview rewrites it (search_text.py): its rewrite made every accented letter a
+  wildcard. The routes are the view's own, registered first (this plugin comes first in
+  `ckan.plugins`); the view's functions then run unchanged on the folded form.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ from typing import Any
 
 import ckan.plugins as plugins
 import ckan.plugins.toolkit as toolkit
+from ckanext.citydata.search_text import fold_ajax_form, fold_download_params
+from flask import Blueprint, request
+from werkzeug.datastructures import ImmutableMultiDict
 
 
 def _as_site_user(context: dict[str, Any]) -> None:
@@ -33,8 +40,39 @@ def datastore_delete(original: Any, context: dict[str, Any], data_dict: dict[str
     return original(context, data_dict)
 
 
+def _with_form(form: dict[str, list[str]]) -> None:
+    request.form = ImmutableMultiDict([(k, v) for k, values in form.items() for v in values])  # type: ignore[misc]
+
+
+def datatables_ajax(resource_view_id: str) -> Any:
+    from ckanext.datatablesview import blueprint as datatables
+
+    _with_form(fold_ajax_form(request.form.to_dict(flat=False)))
+    return datatables.ajax(resource_view_id)
+
+
+def datatables_filtered_download(resource_view_id: str) -> Any:
+    import json
+
+    from ckanext.datatablesview import blueprint as datatables
+
+    form = request.form.to_dict(flat=False)
+    form["params"] = [json.dumps(fold_download_params(json.loads(form["params"][0])))]
+    _with_form(form)
+    return datatables.filtered_download(resource_view_id)
+
+
 class CitydataPlugin(plugins.SingletonPlugin):
     plugins.implements(plugins.IActions)
+    plugins.implements(plugins.IBlueprint)
+
+    def get_blueprint(self) -> Blueprint:
+        blueprint = Blueprint("citydata", __name__)
+        blueprint.add_url_rule("/datatables/ajax/<resource_view_id>", view_func=datatables_ajax,
+                               methods=["POST"])  # fmt: skip
+        blueprint.add_url_rule("/datatables/filtered-download/<resource_view_id>",
+                               view_func=datatables_filtered_download, methods=["POST"])  # fmt: skip
+        return blueprint
 
     def get_actions(self) -> dict[str, Any]:
         return {"datastore_create": datastore_create, "datastore_delete": datastore_delete}
