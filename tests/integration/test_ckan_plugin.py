@@ -64,3 +64,30 @@ def test_preview_search_box_finds_vietnamese_words_with_or_without_accents(stack
     finally:
         ckan.action.dataset_purge(id=pkg["id"])
         ckan.action.organization_purge(id=org["id"])
+
+
+def test_dataset_search_finds_a_dataset_by_a_value_in_its_rows(stack_ready, unique):
+    ckan = ckan_client(stack_ready)
+    org = ckan.action.organization_create(name=f"test-rowsearch-{unique}")
+    names = [f"test-rowsearch-{unique}-{i}" for i in range(2)]
+    try:
+        for name, ward in zip(names, ["Phường Thủ Đức", "Phường Bến Thành"], strict=True):
+            pkg = ckan.action.package_create(name=name, owner_org=org["id"], notes="Bảng thử")
+            res = ckan.action.resource_create(
+                package_id=pkg["id"], name="rows", url="http://example.invalid/x.csv"
+            )
+            table = pa.table({"ma": ["001", "002"], "phuong": [ward, f"{ward} {unique}"]})
+            fields = [{"id": "ma", "type": "text", "info": {}}, {"id": "phuong", "type": "text", "info": {}}]
+            load_datastore(CatalogClient(stack_ready), res["id"], fields, iter(table.to_batches()),
+                           write_url=stack_ready.ckan.datastore_write_url.get_secret_value())  # fmt: skip
+            ckan.action.package_patch(id=pkg["id"], notes="Bảng thử (đã nạp)")  # indexed with its rows
+        scope = f"organization:{org['name']}"
+        for q in ("thu duc", "Thủ Đức", "THU DUC"):
+            found = ckan.action.package_search(q=q, fq=scope)
+            assert [p["name"] for p in found["results"]] == [names[0]], q
+        assert ckan.action.package_search(q="ben thanh", fq=scope)["count"] == 1
+        assert ckan.action.package_search(q="cau kieu", fq=scope)["count"] == 0
+    finally:
+        for name in names:
+            ckan.action.dataset_purge(id=name)
+        ckan.action.organization_purge(id=org["id"])

@@ -9,6 +9,8 @@
   ckanext.datatablesview rewrites it (search_text.py): its rewrite made every accented letter a
   wildcard. The routes are the view's own, registered first (this plugin comes first in
   `ckan.plugins`); the view's functions then run unchanged on the folded form.
+- Dataset search finds row values: the distinct values of a dataset's DataStore text columns
+  (capped) are indexed with it (row_values.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 import ckan.plugins as plugins
 import ckan.plugins.toolkit as toolkit
+from ckanext.citydata.row_values import with_row_values
 from ckanext.citydata.search_text import fold_ajax_form, fold_download_params
 from flask import Blueprint, request
 from werkzeug.datastructures import ImmutableMultiDict
@@ -65,6 +68,10 @@ def datatables_filtered_download(resource_view_id: str) -> Any:
 class CitydataPlugin(plugins.SingletonPlugin):
     plugins.implements(plugins.IActions)
     plugins.implements(plugins.IBlueprint)
+    plugins.implements(plugins.IPackageController, inherit=True)
+
+    def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        return with_row_values(pkg_dict)
 
     def get_blueprint(self) -> Blueprint:
         blueprint = Blueprint("citydata", __name__)
