@@ -47,9 +47,9 @@ CONTRIBUTOR_ROLE = "http://inspire.ec.europa.eu/metadata-codelist/ResponsiblePar
 LANGUAGES = {"vi": "VIE", "vie": "VIE", "en": "ENG", "eng": "ENG", "fr": "FRA", "zh": "ZHO", "ja": "JPN",
              "ko": "KOR", "km": "KHM"}  # fmt: skip
 SYNTHETIC_TAGS = ("dữ liệu giả lập", "synthetic")
-# Resource formats: xloader (auto-load of CSV/XLS into the DataStore) ignores formats outside its
-# list; "CSV (UTF-8)" keeps it from loading our CSVs as text over the typed table we load.
-CSV_FORMAT = "CSV (UTF-8)"
+# Resource formats as CKAN's format facet lists them. XLoader (auto-load of CSV files into the
+# DataStore, as text) leaves our resources alone: the project's CKAN plugin vetoes them.
+CSV_FORMAT = "CSV"
 PARQUET_FORMAT = "Parquet"
 
 HASH_KEY = "citydata_hash"

@@ -5,7 +5,7 @@ publication:
   keep_versions: 5        # versions kept in the lake (older ones deleted)
   part_rows: 1000000      # rows per Parquet part
   csv: true               # a CSV download beside the Parquet
-  csv_bom: false          # UTF-8 BOM in the CSV, for Excel users
+  csv_bom: true           # UTF-8 BOM in the CSV: Excel opens it right on a double-click
   datastore: true         # load rows into the CKAN DataStore (preview, datastore_search)
   datastore_rows: null    # cap on rows in the DataStore (preview, API); null = every row (files: always all)
   require_quality: false  # refuse to publish a pull without a quality summary
@@ -52,7 +52,7 @@ class PublicationSpec(_Strict):
     keep_versions: int = Field(5, ge=1, le=1000)
     part_rows: int = Field(1_000_000, ge=1)
     csv: bool = True
-    csv_bom: bool = False
+    csv_bom: bool = True  # most agency staff and citizens open a CSV by double-clicking it in Excel
     datastore: bool = True
     datastore_rows: int | None = Field(None, ge=0)  # None: every row
     require_quality: bool = False

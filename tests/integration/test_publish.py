@@ -2,6 +2,7 @@
 DataStore, DCAT). Every test creates its own agency (organization), datasets and lake prefixes and
 removes them afterwards."""
 
+import codecs
 import csv
 import hashlib
 import io
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import ckanapi
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -191,8 +193,19 @@ def test_publish_find_download_and_rerun_without_writes(world):
             assert hashlib.sha256(reply.content).hexdigest() == res["hash"]
     parquet = pq.read_table(io.BytesIO(requests.get(roles["parquet-00000"]["url"], timeout=30).content))
     assert table_fingerprint(parquet) == table_fingerprint(clean)
-    text = requests.get(roles["csv"]["url"], timeout=30).content.decode("utf-8")
+    body = requests.get(roles["csv"]["url"], timeout=30).content
+    assert body.startswith(codecs.BOM_UTF8)  # Excel reads UTF-8 on a double-click only with a BOM
+    text = body.decode("utf-8-sig")  # the csv module, as Python's docs say to open such files
     rows = list(csv.DictReader(io.StringIO(text)))
+    frame = pd.read_csv(io.BytesIO(body), dtype=str)  # pandas drops the BOM itself
+    assert frame.columns[0] == "ma_tram" and frame["ma_tram"].tolist() == clean.column("ma_tram").to_pylist()
+    # Labelled plainly CSV: found under CKAN's format facet; XLoader left it alone (our typed table).
+    facets = world.anon.action.package_search(
+        fq=f"organization:{world.agency}", **{"facet.field": '["res_format"]'}
+    )
+    assert "CSV" in facets["facets"]["res_format"] and roles["csv"]["format"] == "CSV"
+    with pytest.raises(ckanapi.NotFound):
+        ckan_client(world.settings).action.xloader_status(resource_id=roles["csv"]["id"])
     assert [r["ma_tram"] for r in rows] == clean.column("ma_tram").to_pylist()
     assert rows[1]["ten_tram"] == "'" + clean.column("ten_tram")[1].as_py()  # formula neutralised
     dictionary = list(csv.DictReader(io.StringIO(requests.get(roles["dictionary"]["url"], timeout=30).text)))

@@ -9,6 +9,9 @@
   ckanext.datatablesview rewrites it (search_text.py): its rewrite made every accented letter a
   wildcard. The routes are the view's own, registered first (this plugin comes first in
   `ckan.plugins`); the view's functions then run unchanged on the folded form.
+- XLoader leaves alone the resources the platform publishes (they carry `citydata_role`; their
+  DataStore table is loaded typed by the platform), so they can be labelled plainly 'CSV' and
+  appear under CKAN's CSV format facet.
 - Dataset search finds row values: the distinct values of a dataset's DataStore text columns
   (capped) are indexed with it (row_values.py).
 """
@@ -65,13 +68,26 @@ def datatables_filtered_download(resource_view_id: str) -> Any:
     return datatables.filtered_download(resource_view_id)
 
 
+try:  # XLoader is optional: without it there is nothing to keep away
+    from ckanext.xloader.interfaces import IXloader
+except ImportError:  # pragma: no cover
+    IXloader = None
+
+
 class CitydataPlugin(plugins.SingletonPlugin):
     plugins.implements(plugins.IActions)
+    if IXloader is not None:
+        plugins.implements(IXloader, inherit=True)
     plugins.implements(plugins.IBlueprint)
     plugins.implements(plugins.IPackageController, inherit=True)
 
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         return with_row_values(pkg_dict)
+
+    def can_upload(self, resource_id: str) -> bool:
+        """XLoader: not for the platform's own resources (already in the DataStore, typed)."""
+        resource = toolkit.get_action("resource_show")({"ignore_auth": True}, {"id": resource_id})
+        return not resource.get("citydata_role")
 
     def get_blueprint(self) -> Blueprint:
         blueprint = Blueprint("citydata", __name__)
