@@ -208,6 +208,23 @@ def _wait_for_text(driver, text: str, timeout: float = 60) -> None:
     wait.until(lambda d: text in d.find_element(By.TAG_NAME, "body").text)
 
 
+def test_ckan_speaks_vietnamese_with_a_switch_to_english(stack_ready, browser):
+    """The portal is in Vietnamese by default; /en/ (the language menu's link) shows it in English."""
+    from selenium.webdriver.common.by import By
+
+    shots = stack_ready.stack_dir / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    browser.get(f"{stack_ready.ckan.url}/dataset/")
+    _wait_for_text(browser, "Tổ chức")  # the menu: Organizations
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "vi"
+    assert "Cổng dữ liệu mở Thành phố Hồ Chí Minh" in browser.title
+    browser.save_screenshot(str(shots / "ckan-vi.png"))
+    browser.get(f"{stack_ready.ckan.url}/en/dataset/")
+    _wait_for_text(browser, "Organizations")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    browser.save_screenshot(str(shots / "ckan-en.png"))
+
+
 def test_web_uis_show_the_datasets(stack_ready, browser):
     """Headless Chromium opens a CKAN dataset page, the Dagster asset list and the Label Studio project."""
     from selenium.webdriver.common.by import By
