@@ -31,14 +31,14 @@ class _Strict(BaseModel):
 
 
 class Contact(_Strict):
-    name: str | None = None
-    email: str | None = None
-    url: str | None = None
+    name: str | None = Field(None, description="Contact person or unit.")
+    email: str | None = Field(None, description="Contact e-mail.")
+    url: str | None = Field(None, description="Contact page.")
 
 
 class Temporal(_Strict):
-    start: date | None = None
-    end: date | None = None
+    start: date | None = Field(None, description="First date the data covers.")
+    end: date | None = Field(None, description="Last date the data covers.")
 
     @model_validator(mode="after")
     def _ordered(self) -> Temporal:
@@ -48,19 +48,23 @@ class Temporal(_Strict):
 
 
 class PublicationSpec(_Strict):
-    private: bool = False
-    keep_versions: int = Field(5, ge=1, le=1000)
-    part_rows: int = Field(1_000_000, ge=1)
-    csv: bool = True
+    private: bool = Field(False, description="Catalog entry and files visible to authorised users only.")
+    keep_versions: int = Field(
+        5, ge=1, le=1000, description="Versions kept in the lake (older ones deleted)."
+    )
+    part_rows: int = Field(1_000_000, ge=1, description="Rows per Parquet part.")
+    csv: bool = Field(True, description="A CSV download beside the Parquet.")
     csv_bom: bool = True  # most agency staff and citizens open a CSV by double-clicking it in Excel
-    datastore: bool = True
-    datastore_rows: int | None = Field(None, ge=0)  # None: every row
-    require_quality: bool = False
-    contact: Contact | None = None
-    temporal: Temporal | None = None
-    spatial: str | None = None
-    themes: list[str] = Field(default_factory=list)
-    landing_page: str | None = None
+    datastore: bool = Field(True, description="Load the rows into the CKAN DataStore (preview, API).")
+    datastore_rows: int | None = Field(None, ge=0, description="Cap on DataStore rows; none: every row.")
+    require_quality: bool = Field(False, description="Refuse to publish a pull without a quality summary.")
+    contact: Contact | None = Field(None, description="Contact point (DCAT-AP).")
+    temporal: Temporal | None = Field(None, description="Period the data covers.")
+    spatial: str | None = Field(None, description="Place the data covers; default: dublin_core.coverage.")
+    themes: list[str] = Field(
+        default_factory=list, description="EU data themes (codes or URIs), DCAT-AP dcat:theme."
+    )
+    landing_page: str | None = Field(None, description="The dataset's page on the agency's site.")
 
 
 class PublicationSpecError(ValueError):

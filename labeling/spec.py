@@ -34,9 +34,9 @@ class _Strict(BaseModel):
 
 
 class Sampling(_Strict):
-    strategy: Strategy = "random"
-    column: str | None = None  # for `stratified`
-    seed: int = 0
+    strategy: Strategy = Field("random", description="How rows are picked for labeling.")
+    column: str | None = Field(None, description="Column to stratify on (strategy stratified).")
+    seed: int = Field(0, description="Random seed (stable samples).")
 
     @model_validator(mode="after")
     def _column_for_stratified(self) -> Sampling:
@@ -50,11 +50,19 @@ class Baseline(_Strict):
     column that already holds them (e.g. boxes from an upstream OCR/layout step), read by the
     template's `from_value`."""
 
-    kind: Literal["none", "keywords", "naive_bayes", "column"] = "none"
-    keywords: dict[str, list[str]] = Field(default_factory=dict)  # label -> words (case-insensitive)
-    min_labels: int = Field(10, ge=1)  # naive_bayes: train only once this many consensus labels exist
-    column: str | None = None  # kind `column`: the column holding each row's pre-annotation
-    model_version: str = "column"  # kind `column`: shown in Label Studio beside each prediction
+    kind: Literal["none", "keywords", "naive_bayes", "column"] = Field(
+        "none", description="Source of pre-annotations."
+    )
+    keywords: dict[str, list[str]] = Field(
+        default_factory=dict, description="kind keywords: label -> words (case-insensitive)."
+    )
+    min_labels: int = Field(
+        10, ge=1, description="kind naive_bayes: train once this many consensus labels exist."
+    )
+    column: str | None = Field(None, description="kind column: the column holding each row's pre-annotation.")
+    model_version: str = Field(
+        "column", description="kind column: shown in Label Studio beside each prediction."
+    )
 
     @model_validator(mode="after")
     def _column_for_column_kind(self) -> Baseline:
@@ -64,15 +72,19 @@ class Baseline(_Strict):
 
 
 class LabelingSpec(_Strict):
-    task_type: TaskType
-    labels: list[str] = Field(min_length=1)
-    columns: list[str] = Field(min_length=1)
-    id_column: str | None = None
-    sampling: Sampling = Sampling()
-    sample_size: int = Field(1000, ge=1)
-    overlap: int = Field(1, ge=1, le=20)
-    instructions: str | None = None
-    baseline: Baseline = Baseline()
+    task_type: TaskType = Field(description="Kind of labeling task (one Label Studio template each).")
+    labels: list[str] = Field(min_length=1, description="The labels annotators choose from.")
+    columns: list[str] = Field(
+        min_length=1, description="Columns shown in each task; the first is the main one."
+    )
+    id_column: str | None = Field(
+        None, description="Row id; default: the single primary key, else the row number."
+    )
+    sampling: Sampling = Field(Sampling(), description="Which rows become tasks.")
+    sample_size: int = Field(1000, ge=1, description="Tasks per push.")
+    overlap: int = Field(1, ge=1, le=20, description="Annotators per task.")
+    instructions: str | None = Field(None, description="Shown to annotators above each task.")
+    baseline: Baseline = Field(Baseline(), description="Pre-annotations shown as predictions.")
 
     @model_validator(mode="after")
     def _unique_labels(self) -> LabelingSpec:

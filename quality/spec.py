@@ -75,27 +75,40 @@ class _Strict(BaseModel):
 class ExpectationSpec(_Strict):
     """One expectation: its GX name, its arguments and what a failure means."""
 
-    type: str = Field(min_length=1)  # expect_column_values_to_be_between or ExpectColumnValuesToBeBetween
-    args: dict[str, Any] = Field(default_factory=dict)
-    severity: Severity = "error"
-    description: str | None = None
+    type: str = Field(
+        min_length=1,
+        description="GX 1.x expectation, e.g. expect_column_values_to_be_between (or its class name).",
+    )
+    args: dict[str, Any] = Field(
+        default_factory=dict, description="The expectation's arguments (column, min_value...)."
+    )
+    severity: Severity = Field("error", description="error blocks publication; warn is reported.")
+    description: str | None = Field(None, description="Shown in the quality report.")
 
 
 class DriftSpec(_Strict):
     """Comparison with the previous published version (quality.drift)."""
 
-    max_ratio: float = Field(10.0, gt=1)  # a statistic changing more than this many times is drift
+    max_ratio: float = Field(
+        10.0, gt=1, description="A statistic changing more than this many times is drift."
+    )
     # columns whose drift is expected (a new unit...): their outcomes pass, with a note; remove them
     # once that version is published, or later drift of those columns passes unnoticed
-    acknowledge: list[str] = Field(default_factory=list)
+    acknowledge: list[str] = Field(
+        default_factory=list, description="Columns whose drift is expected; remove them once published."
+    )
 
 
 class QualitySpec(_Strict):
-    expectations: list[ExpectationSpec] = Field(default_factory=list)
-    defaults: bool = True  # derive expectations from the schema hints
-    partial_publication: bool = False  # publish the passing rows when only row-level errors fail
-    plausibility: bool = True  # automatic checks by column meaning (quality.plausibility)
-    drift: DriftSpec = DriftSpec()
+    expectations: list[ExpectationSpec] = Field(default_factory=list, description="Explicit GX expectations.")
+    defaults: bool = Field(True, description="Derive expectations from the schema hints.")
+    partial_publication: bool = Field(
+        False, description="Publish the passing rows when only row-level errors fail."
+    )
+    plausibility: bool = Field(
+        True, description="Automatic checks by column meaning (coordinates, codes, dates)."
+    )
+    drift: DriftSpec = Field(DriftSpec(), description="Comparison with the published version.")
 
 
 @dataclass

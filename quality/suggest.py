@@ -2,14 +2,19 @@
 
 GX 1.x has no profiler; this one reads the Arrow table with pyarrow compute:
 
-    no nulls                       expect_column_values_to_not_be_null          error
-    every value distinct           expect_column_values_to_be_unique            error (text, or integer
-                                                                                columns named like keys:
-                                                                                id, ma_*, *_id, *_code)
+    no nulls                       expect_column_values_to_not_be_null          error (warn below 30
+                                                                                values, see below)
+    every value distinct           expect_column_values_to_be_unique            error (warn below 30
+                                                                                values; not floats,
+                                                                                not booleans)
     numbers                        expect_column_values_to_be_between observed  warn
     text, few distinct values      expect_column_values_to_be_in_set            warn
     text that looks like codes     expect_column_values_to_match_regex          warn
       (no spaces, a digit, one shape of letters/digits/punctuation, e.g. ^[A-Z]{2}\\d{4,6}$)
+
+Severity fits the evidence: a column with fewer than ``MIN_EVIDENCE`` (30) non-null values says
+little about next month's file (three distinct values are unique by chance), so its not-null and
+unique suggestions are ``warn`` until there is more data; from 30 values on they are ``error``.
 
 Columns the clean stage adds for admin units (province_code, ward_name, admin_status...) are left
 out, and so are suggestions the schema hints already imply (`quality.spec.derived_expectations`).
@@ -28,6 +33,7 @@ from citydata.spec.model import DatasetSpec
 from quality.spec import ADMIN_DERIVED, derived_expectations
 
 MAX_SET = 20  # at most this many distinct values for a value-set suggestion
+MIN_EVIDENCE = 30  # non-null values a column needs before its not-null / unique checks block (error)
 _CLASSES = {"9": r"\d", "A": "[A-Z]", "a": "[a-z]"}
 _KEY_NAME = re.compile(r"^(id|ma|ma_.*|.*_id|.*_code|.*_ma)$")
 _SKIP = set(ADMIN_DERIVED) | {f"std_{c}" for c in ADMIN_DERIVED}
@@ -78,12 +84,26 @@ def code_regex(values: pa.ChunkedArray | pa.Array, max_shapes: int = 8) -> str |
     return "^" + "".join(parts) + "$"
 
 
+def key_like(name: str) -> bool:
+    """A column name that says it identifies rows: id, ma, ma_*, *_id, *_code, *_ma."""
+    return _KEY_NAME.match(name) is not None
+
+
 def _entry(kind: str, severity: str, **args: Any) -> dict[str, Any]:
     return {"type": kind, "args": args, "severity": severity}
 
 
-def suggest_expectations(table: pa.Table, max_set: int = MAX_SET) -> list[dict[str, Any]]:
-    """Expectation entries (`type`, `args`, `severity`) the data satisfies today."""
+def evidence_severity(values: int, min_evidence: int = MIN_EVIDENCE) -> str:
+    """``error`` once a column has ``min_evidence`` non-null values, else ``warn``: a rule seen to
+    hold on a handful of rows must not block the next publication."""
+    return "error" if values >= min_evidence else "warn"
+
+
+def suggest_expectations(
+    table: pa.Table, max_set: int = MAX_SET, min_evidence: int = MIN_EVIDENCE
+) -> list[dict[str, Any]]:
+    """Expectation entries (`type`, `args`, `severity`) the data satisfies today; not-null and
+    unique ones are `warn` for columns with fewer than `min_evidence` non-null values."""
     out: list[dict[str, Any]] = []
     rows = table.num_rows
     if rows == 0:
@@ -93,8 +113,9 @@ def suggest_expectations(table: pa.Table, max_set: int = MAX_SET) -> list[dict[s
         present = rows - column.null_count
         if present == 0 or name in _SKIP:
             continue
+        sure = evidence_severity(present, min_evidence)
         if column.null_count == 0:
-            out.append(_entry("expect_column_values_to_not_be_null", "error", column=name))
+            out.append(_entry("expect_column_values_to_not_be_null", sure, column=name))
         distinct = pc.count_distinct(column, mode="only_valid").as_py()
         numeric = pa.types.is_integer(kind) or pa.types.is_floating(kind)
         text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
@@ -104,7 +125,7 @@ def suggest_expectations(table: pa.Table, max_set: int = MAX_SET) -> list[dict[s
             and not pa.types.is_floating(kind)
             and not pa.types.is_boolean(kind)
         ):
-            out.append(_entry("expect_column_values_to_be_unique", "error", column=name))
+            out.append(_entry("expect_column_values_to_be_unique", sure, column=name))
         if numeric:
             bounds = pc.min_max(column)
             out.append(_entry("expect_column_values_to_be_between", "warn", column=name,

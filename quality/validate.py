@@ -24,7 +24,6 @@ import math
 import shutil
 import tempfile
 import time
-from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -45,8 +44,9 @@ from quality.fidelity import FIDELITY
 from quality.non_gx import CheckInput, run_non_gx_checks
 from quality.plausibility import ColumnFacts, evaluate_arrow, facts_of
 from quality.reports import DOCS, quality_keys, remove_previous, report_prefix, upload_site
-from quality.result import ExpectationOutcome, QualityResult, coverage, quality_score
+from quality.result import ExpectationOutcome, QualityResult
 from quality.spec import PlannedExpectation, admin_columns, plan
+from quality.verdict import conclude
 
 if TYPE_CHECKING:
     from quality._gx import Expectation, ExpectationSuiteValidationResult
@@ -234,17 +234,6 @@ def _outcomes(
 # --------------------------------------------------------------------------------------------------
 
 
-def _row_reasons(
-    outcomes: list[ExpectationOutcome], rows: dict[int, list[int]], severity: str
-) -> dict[int, list[str]]:
-    reasons: dict[int, list[str]] = defaultdict(list)
-    for o in outcomes:
-        if o.severity == severity and o.index in rows:
-            for row in rows[o.index]:
-                reasons[row].append(o.label)
-    return reasons
-
-
 def _rows_table(table: pa.Table, reasons: dict[int, list[str]]) -> pa.Table:
     positions = sorted(reasons)
     picked = table.take(pa.array(positions, pa.int64()))
@@ -326,9 +315,7 @@ def validate_clean(
             o.observed_value for o in outcomes if o.type == FIDELITY and isinstance(o.observed_value, dict)
         ]
         result.fidelity = checked[0] if checked else {}
-        failed, warned = _conclude(
-            result, quality.partial_publication, outcomes, failing, admin_columns(spec)
-        )
+        failed, warned = conclude(result, quality.partial_publication, outcomes, failing, admin_columns(spec))
         keys = quality_keys(spec, pull_id)
         if result.promotable:
             result.publish_key = keys["validated"] if result.partial else keys["data"]
@@ -365,26 +352,14 @@ def validate_clean(
     return result
 
 
-def _conclude(
-    result: QualityResult,
-    partial_publication: bool,
-    outcomes: list[ExpectationOutcome],
-    failing: dict[int, list[int]],
-    added_columns: Collection[str],
-) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
-    """Coverage, score and verdict of a run; the failing and the warned rows with their reasons."""
-    result.expectations = outcomes
-    source_columns = [c for c in result.profile.get("columns", {}) if c not in added_columns]
-    result.covered_columns, result.unchecked_columns = coverage(outcomes, source_columns)
-    result.score = quality_score(outcomes, result.rows, len(result.unchecked_columns))
-    result.success = all(o.success for o in outcomes)
-    errors = [o for o in outcomes if not o.success and o.severity == "error"]
-    result.blocking = bool(errors)
-    failed = _row_reasons(outcomes, failing, "error")
-    warned = {r: v for r, v in _row_reasons(outcomes, failing, "warn").items() if r not in failed}
-    result.failed_rows, result.warned_rows = sorted(failed), sorted(warned)
-    result.failed_row_count, result.warned_row_count = len(failed), len(warned)
-    rows_only = all(o.row_level for o in errors)
-    result.partial = bool(errors and partial_publication and rows_only and len(failed) < result.rows)
-    result.promotable = not result.blocking or result.partial
-    return failed, warned
+def check_table(
+    spec: DatasetSpec, table: pa.Table, manifest_columns: Sequence[Mapping[str, Any]] = ()
+) -> QualityResult:
+    """The gate's verdict on a table without the lake (`citydata preview`): GX and pyarrow checks,
+    score, failing rows. Drift and the fidelity check need the lake's history and raw files: they
+    run when the dataset is validated in the pipeline."""
+    quality, _ = plan(spec)
+    _, _, outcomes, failing = evaluate(spec, table, manifest_columns)
+    result = QualityResult(spec.id, "preview", rows=table.num_rows, profile=profile(table))
+    conclude(result, quality.partial_publication, outcomes, failing, admin_columns(spec))
+    return result

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from citydata.cli import catalog, datasets, doctor, get, label, main_job, quality, run, stack, status
+from citydata.cli import (
+    catalog,
+    datasets,
+    doctor,
+    get,
+    label,
+    main_job,
+    new,
+    preview,
+    quality,
+    run,
+    stack,
+    status,
+)
 
 app = typer.Typer(
     name="citydata",
@@ -18,10 +31,12 @@ app.add_typer(quality.app, name="quality")
 app.add_typer(label.app, name="label")
 app.add_typer(catalog.app, name="catalog")
 app.command("run")(run.run)
+app.command("preview")(preview.preview)
 app.command("status")(status.status)
 app.command("get")(get.get)
 app.command("doctor")(doctor.doctor)
 app.command("main")(main_job.main_job)
+app.command("new")(new.new)
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 import typer
 from rich.table import Table
 
-from citydata.cli.console import console, err_console, print_json
+from citydata.cli.console import console, err_console, print_json, print_table
 from citydata.cli.exit_codes import ExitCode
 from citydata.settings import load_settings
 from citydata.spec import load_specs
@@ -43,7 +43,7 @@ def retire(
     table = Table("dataset", "organization", "action" + (" (dry run)" if dry_run else ""))
     for a in actions:
         table.add_row(a.dataset, a.organization or "-", a.action)
-    console.print(table if actions else "Every published dataset still has its spec.")
+    print_table(table) if actions else console.print("Every published dataset still has its spec.")
 
 
 @app.command()

@@ -1,4 +1,4 @@
-"""`citydata datasets list | show ID | check [PATH]`: the dataset specs."""
+"""`citydata datasets list | show ID|PATH | check [ID|PATH]`: the dataset specs."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from citydata.cli.console import console, err_console, print_json
+from citydata.cli.console import console, err_console, print_json, print_table
 from citydata.cli.exit_codes import ExitCode
 from citydata.settings import load_settings
-from citydata.spec import SpecError, load_spec, load_specs
+from citydata.spec import DatasetSpec, SpecError, load_spec, load_specs, resolve_spec
 from citydata.spec.checks import deep_check
 
 app = typer.Typer(help="Dataset specs: list, show, validate.")
@@ -32,33 +32,42 @@ def list_(json_out: Json = False) -> None:
         table = Table("id", "agency", "source", "title")
         for r in rows:
             table.add_row(r["id"], r["agency"], r["source"], r["title"])
-        console.print(table)
+        print_table(table)
         for error in loaded.errors:
             err_console.print(f"[red]invalid spec[/] {error}")
     if loaded.errors:
         raise typer.Exit(ExitCode.FAILED)
 
 
+SpecArg = Annotated[
+    str, typer.Argument(metavar="ID|PATH", help="A dataset id (see `datasets list`) or a spec file's path.")
+]
+
+
 @app.command()
-def show(dataset_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+def show(spec_arg: SpecArg) -> None:
     """The validated spec of one dataset, as JSON."""
-    path = find_spec_path(dataset_id)
-    try:
-        spec = load_spec(path)
-    except SpecError as exc:
-        _print_spec_error(exc)
-        raise typer.Exit(ExitCode.FAILED) from exc
+    spec = spec_from_arg(spec_arg)
     print_json(spec.model_dump(mode="json", by_alias=True))
 
 
 @app.command()
 def check(
-    path: Annotated[Path | None, typer.Argument(help="A spec file or folder (default: datasets/).")] = None,
+    path: Annotated[
+        str | None,
+        typer.Argument(metavar="[ID|PATH]", help="A dataset id, spec file or folder (default: datasets/)."),
+    ] = None,
     json_out: Json = False,
 ) -> None:
-    """Validate specs before any run; every error names the file and the field."""
-    target = path or load_settings().specs_dir
-    if target.is_dir():
+    """Validate specs before any run; every error names the file, the line and the field."""
+    target = Path(path) if path else load_settings().specs_dir
+    if path and not target.exists():
+        try:
+            spec, found = resolve_spec(path)
+            candidates, errors = [(spec, found)], []
+        except SpecError as exc:
+            candidates, errors = [], [exc]
+    elif target.is_dir():
         loaded = load_specs(target)
         candidates, errors = [(loaded.specs[i], loaded.paths[i]) for i in sorted(loaded.specs)], loaded.errors
     else:
@@ -90,11 +99,10 @@ def _print_spec_error(error: SpecError) -> None:
         err_console.print(f"    {problem}", markup=False, highlight=False)
 
 
-def find_spec_path(dataset_id: str) -> Path:
-    specs_dir = load_settings().specs_dir
-    for suffix in (".yaml", ".yml"):
-        candidate = specs_dir / f"{dataset_id}{suffix}"
-        if candidate.is_file() and candidate.resolve().parent == specs_dir.resolve():
-            return candidate
-    err_console.print(f"[red]no dataset spec {dataset_id!r} in {specs_dir}[/]")
-    raise typer.Exit(ExitCode.FAILED)
+def spec_from_arg(arg: str) -> DatasetSpec:
+    """The spec named by an id (in the specs folder) or a path; its problems printed and exit 1 if invalid."""
+    try:
+        return resolve_spec(arg)[0]
+    except SpecError as exc:
+        _print_spec_error(exc)
+        raise typer.Exit(ExitCode.FAILED) from exc

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from citydata.cli.console import console, err_console, print_json
+from citydata.cli.console import err_console, print_json, print_table
 from citydata.cli.exit_codes import ExitCode
 from stack.prereqs import PREREQUISITES, TEST_PREREQUISITES, install_missing, missing_prerequisites
 
@@ -35,6 +35,6 @@ def doctor(
         for r in rows:
             mark = "[green]yes[/]" if r["ok"] else "[red]no[/]"
             table.add_row(str(r["name"]), mark, str(r["needed_for"]), str(r["fix"] or ""))
-        console.print(table)
+        print_table(table)
     if not all(r["ok"] for r in rows):
         raise typer.Exit(ExitCode.PREREQUISITES)

@@ -7,27 +7,22 @@ from typing import Annotated
 import typer
 
 from citydata.cli.console import console, err_console, print_json
-from citydata.cli.datasets import find_spec_path
+from citydata.cli.datasets import spec_from_arg
 from citydata.cli.exit_codes import ExitCode
 from citydata.settings import load_settings
-from citydata.spec import SpecError, load_spec
 from citydata.spec.model import DatasetSpec
 
 app = typer.Typer(help="Labeling: push samples to Label Studio, pull annotations, choose the next batch.")
-DatasetId = Annotated[str, typer.Argument(metavar="ID", help="Dataset id (see `datasets list`).")]
+DatasetId = Annotated[
+    str, typer.Argument(metavar="ID|PATH", help="A dataset id (see `datasets list`) or a spec file's path.")
+]
 JsonOut = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
 def _spec(dataset_id: str) -> DatasetSpec:
     from labeling.spec import validate_labeling_section
 
-    try:
-        spec = load_spec(find_spec_path(dataset_id))
-    except SpecError as exc:
-        err_console.print(f"[red]✗ {exc.path}[/]")
-        for problem in exc.problems:
-            err_console.print(f"    {problem}", markup=False, highlight=False)
-        raise typer.Exit(ExitCode.FAILED) from exc
+    spec = spec_from_arg(dataset_id)
     problems = validate_labeling_section(spec)
     if not spec.labeling or problems:
         err_console.print(f"[red]✗ {spec.id}: {'no labeling section' if not spec.labeling else ''}[/]")

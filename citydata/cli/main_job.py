@@ -7,7 +7,7 @@ import time
 import typer
 from rich.table import Table
 
-from citydata.cli.console import console, err_console
+from citydata.cli.console import console, err_console, print_table
 from citydata.cli.exit_codes import ExitCode
 from citydata.cli.run import run_datasets
 from citydata.cli.stack import bring_up
@@ -37,13 +37,13 @@ def main_job() -> None:
             f"{r['quality_score']:.0f}" if isinstance(r.get("quality_score"), (int, float)) else "-",
             str(r.get("ckan_url") or "-"),
         )
-    console.print(table)
+    print_table(table)
     projects = [r for r in results if r.get("label_studio_project")]
     if projects:
         lt = _table("Labeling", "dataset", "Label Studio project")
         for r in projects:
             lt.add_row(str(r["dataset"]), f"{settings.label_studio.url}/projects/{r['label_studio_project']}")
-        console.print(lt)
+        print_table(lt)
 
     # (user, key of the secret in the private settings file); secrets themselves are never printed.
     logins = {
@@ -57,7 +57,7 @@ def main_job() -> None:
     for status in stack.status():
         user, secret = logins.get(status.name, ("-", "no login, 127.0.0.1 only"))
         services.add_row(status.name, status.url, user, secret)
-    console.print(services)
+    print_table(services)
     console.print(
         f"Dagster UI (asset graph, runs, quality checks): [bold]{settings.dagster.webserver_url}[/]\n"
         f"Passwords and tokens are in [bold]{settings.stack_dir / 'citydata.env'}[/] (mode 0600), "
@@ -70,8 +70,5 @@ def main_job() -> None:
 
 
 def _table(title: str, *columns: str) -> Table:
-    """URLs and names wrap instead of being cut: they must stay copyable in a narrow terminal or CI log."""
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    return table
+    """A titled table; `print_table` keeps its URLs whole so they stay clickable and copyable."""
+    return Table(*columns, title=title)

@@ -7,25 +7,20 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from citydata.cli.console import console, err_console, print_json
-from citydata.cli.datasets import find_spec_path
+from citydata.cli.console import console, err_console, print_json, print_table
+from citydata.cli.datasets import spec_from_arg
 from citydata.cli.exit_codes import ExitCode
 from citydata.settings import load_settings
-from citydata.spec import SpecError, load_spec
 from citydata.spec.model import DatasetSpec
 
 app = typer.Typer(help="Quality gate: the last validation report, expectations suggested from the data.")
-DatasetId = Annotated[str, typer.Argument(metavar="ID", help="Dataset id (see `datasets list`).")]
+DatasetId = Annotated[
+    str, typer.Argument(metavar="ID|PATH", help="A dataset id (see `datasets list`) or a spec file's path.")
+]
 
 
 def _spec(dataset_id: str) -> DatasetSpec:
-    try:
-        return load_spec(find_spec_path(dataset_id))
-    except SpecError as exc:
-        err_console.print(f"[red]✗ {exc.path}[/]")
-        for problem in exc.problems:
-            err_console.print(f"    {problem}", markup=False, highlight=False)
-        raise typer.Exit(ExitCode.FAILED) from exc
+    return spec_from_arg(dataset_id)
 
 
 @app.command()
@@ -82,7 +77,7 @@ def report(
                 "" if o.unexpected_percent is None else f"{o.unexpected_percent:.2f}",
                 detail,
             )
-        console.print(table)
+        print_table(table)
         for label, key in (
             ("quarantined rows", "failed"),
             ("warned rows", "warned"),

@@ -1,4 +1,4 @@
-"""`citydata run ID | --all [--until STAGE]`: run a dataset's stages through Dagster."""
+"""`citydata run ID|PATH | --all [--until STAGE]`: run a dataset's stages through Dagster."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from citydata.cli.console import console, err_console, print_json
-from citydata.cli.datasets import find_spec_path
+from citydata.cli.console import console, err_console, print_json, print_table
+from citydata.cli.datasets import spec_from_arg
 from citydata.cli.exit_codes import ExitCode
 from citydata.processes import process_tag
 from citydata.settings import dagster_environment, load_settings
-from citydata.spec import SpecError, load_spec, load_specs
+from citydata.spec import load_specs
 from citydata.spec.model import DatasetSpec
 
 PROCESS_TAG = "citydata/process"  # <host>-<pid>-<start> of the process running the run
@@ -22,7 +22,8 @@ PROCESS_TAG = "citydata/process"  # <host>-<pid>-<start> of the process running 
 
 def run(
     dataset_id: Annotated[
-        str | None, typer.Argument(metavar="ID", help="Dataset id (see `datasets list`).")
+        str | None,
+        typer.Argument(metavar="ID|PATH", help="A dataset id (see `datasets list`) or a spec file's path."),
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every valid dataset spec.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Dagster's own log lines.")] = False,
@@ -45,11 +46,7 @@ def run(
         specs = list(load_specs(load_settings().specs_dir).specs.values())
     else:
         assert dataset_id is not None
-        try:
-            specs = [load_spec(find_spec_path(dataset_id))]
-        except SpecError as exc:
-            err_console.print(f"[red]{exc}[/]")
-            raise typer.Exit(ExitCode.FAILED) from exc
+        specs = [spec_from_arg(dataset_id)]
     results = run_datasets(specs, until, verbose)
     if json_out:
         print_json(results)
@@ -60,7 +57,7 @@ def run(
             table.add_row(
                 str(r["dataset"]), mark, str(r.get("rows", "")), str(r.get("rejected", "")), str(r["detail"])
             )
-        console.print(table)
+        print_table(table)
         for r in results:  # what the agency should confirm: header, skipped rows, locales, codes
             detected = r.get("detected")
             for line in detected if isinstance(detected, list) else []:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from citydata.cli.console import console, err_console, print_json
+from citydata.cli.console import console, err_console, print_json, print_table
 from citydata.cli.exit_codes import ExitCode
 from stack.manager import Stack
 from stack.process import ServiceError, tail
@@ -105,7 +105,7 @@ def status(only: Only = None, json_out: Json = False) -> None:
                 str(s.pid or "-"),
                 f"{s.rss_mb:.0f} MB" if s.pid else "-",
             )
-        console.print(table)
+        print_table(table)
     if not all(s.healthy for s in statuses):
         raise typer.Exit(ExitCode.UNHEALTHY)
 

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from citydata.cli.console import console, err_console, print_json
+from citydata.cli.console import console, err_console, print_json, print_table
 from citydata.settings import Settings, dagster_environment, load_settings
 from citydata.spec import load_specs
 from citydata.spec.model import DatasetSpec
@@ -331,4 +331,4 @@ def status(
             "; ".join(r["errors"]) or "",
         )
     table.columns[0].no_wrap = True
-    console.print(table)
+    print_table(table)

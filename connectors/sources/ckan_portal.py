@@ -73,8 +73,8 @@ class CkanPortalConfig(SourceConfig):
     allow_empty: bool = Field(
         False, description="accept an empty result that would delete every stored dataset"
     )
-    timeout_s: float = Field(60, gt=0)
-    verify_tls: bool = True
+    timeout_s: float = Field(60, gt=0, description="Seconds to wait for each API call.")
+    verify_tls: bool = Field(True, description="Check the portal's TLS certificate.")
 
     @field_validator("url")
     @classmethod

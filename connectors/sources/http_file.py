@@ -20,10 +20,10 @@ from connectors.http import session
 
 class HttpFileConfig(SourceConfig):
     type: Literal["http_file"]
-    url: str = Field(pattern=r"^https?://")
-    headers: dict[str, str] = Field(default_factory=dict)
-    timeout_s: float = Field(60, gt=0)
-    verify_tls: bool = True
+    url: str = Field(pattern=r"^https?://", description="URL of the file (http or https).")
+    headers: dict[str, str] = Field(default_factory=dict, description="Request headers sent with the GET.")
+    timeout_s: float = Field(60, gt=0, description="Seconds to wait for the server.")
+    verify_tls: bool = Field(True, description="Check the server's TLS certificate.")
 
 
 def file_name(url: str, response: requests.Response) -> str:

@@ -12,7 +12,7 @@ from connectors.base import Connector, ConnectorError, FetchResult, RawObject, S
 
 class LocalFileConfig(SourceConfig):
     type: Literal["local_file"]
-    path: Path
+    path: Path = Field(description="A file or a folder; a relative path is relative to the spec's folder.")
     pattern: str = Field("*", description="glob when `path` is a folder")
 
 

@@ -83,44 +83,56 @@ class PageNumberPagination(_Model):
     """`?page=1&page_size=100`, then page 2, 3... until an empty (or short) page."""
 
     type: Literal["page_number"]
-    param: str = "page"
-    start: int = Field(1, ge=0)
-    size_param: str | None = None  # e.g. "page_size", "per_page"; None: the server's default size
-    size: int | None = Field(None, ge=1)  # sent as size_param; also the "short page" threshold
-    stop_on_short_page: bool = True  # a page with fewer than `size` records is the last one
+    param: str = Field("page", description="Query parameter of the page number.")
+    start: int = Field(1, ge=0, description="First page number.")
+    size_param: str | None = Field(
+        None, description="Query parameter of the page size, e.g. page_size; none: the server's default."
+    )
+    size: int | None = Field(
+        None, ge=1, description="Page size, sent as size_param; also the short-page threshold."
+    )
+    stop_on_short_page: bool = Field(
+        True, description="A page with fewer than `size` records is the last one."
+    )
 
 
 class OffsetPagination(_Model):
     """`?offset=0&limit=100`; the offset advances by the number of records actually received."""
 
     type: Literal["offset"]
-    offset_param: str = "offset"
-    limit_param: str = "limit"
-    limit: int = Field(100, ge=1)
-    start: int = Field(0, ge=0)
-    stop_on_short_page: bool = True  # a page with fewer than `limit` records is the last one
+    offset_param: str = Field("offset", description="Query parameter of the offset.")
+    limit_param: str = Field("limit", description="Query parameter of the page size.")
+    limit: int = Field(100, ge=1, description="Records asked per page.")
+    start: int = Field(0, ge=0, description="First offset.")
+    stop_on_short_page: bool = Field(
+        True, description="A page with fewer than `limit` records is the last one."
+    )
 
 
 class CursorPagination(_Model):
     """The response carries the next cursor (`cursor_path`), sent back as `param`."""
 
     type: Literal["cursor"]
-    cursor_path: str = Field(min_length=1)  # dotted path in the response body, e.g. "meta.next_cursor"
-    param: str = "cursor"
+    cursor_path: str = Field(
+        min_length=1, description="Dotted path of the next cursor in the response, e.g. meta.next_cursor."
+    )
+    param: str = Field("cursor", description="Query parameter the cursor is sent as.")
 
 
 class NextUrlPagination(_Model):
     """The response carries the next page's URL (`next_path`, e.g. "links.next" or "next")."""
 
     type: Literal["next_url"]
-    next_path: str = Field(min_length=1)
+    next_path: str = Field(
+        min_length=1, description="Dotted path of the next page's URL in the response, e.g. links.next."
+    )
 
 
 class LinkHeaderPagination(_Model):
     """RFC 8288 `Link: <https://...?page=2>; rel="next"` headers (GitHub style)."""
 
     type: Literal["link_header"]
-    rel: str = "next"
+    rel: str = Field("next", description="Link relation of the next page.")
 
 
 Pagination = Annotated[
@@ -137,9 +149,13 @@ Pagination = Annotated[
 class Incremental(_Model):
     """Send the largest `field` value seen last run as query parameter `param`."""
 
-    param: str = Field(min_length=1)  # e.g. "updated_since"
-    field: str = Field(min_length=1)  # dotted path in each record, e.g. "updated_at"
-    initial: str | int | float | None = None  # sent on the first run (None: nothing sent)
+    param: str = Field(
+        min_length=1, description="Query parameter the watermark is sent as, e.g. updated_since."
+    )
+    field: str = Field(
+        min_length=1, description="Dotted path of the watermark in each record, e.g. updated_at."
+    )
+    initial: str | int | float | None = Field(None, description="Sent on the first run (none: nothing sent).")
 
 
 ParamValue = str | int | float | bool
@@ -147,19 +163,29 @@ ParamValue = str | int | float | bool
 
 class RestApiConfig(SourceConfig):
     type: Literal["rest_api"]
-    url: str = Field(pattern=r"^https?://")
-    params: dict[str, ParamValue] = Field(default_factory=dict)  # values may be "env:NAME"
-    headers: dict[str, str] = Field(default_factory=dict)  # values may be "env:NAME"
-    records_path: str | None = None  # dotted path to the record list in a page; None: the page is a list
-    pagination: Pagination = NoPagination()
-    max_pages: int = Field(1000, ge=1)  # more pages than this fails the run (a runaway API)
-    rate_limit_per_s: float | None = Field(None, gt=0)  # at most this many requests per second
-    timeout_s: float = Field(60, gt=0)
-    retries: int = Field(4, ge=0)  # retries after the first attempt (429, 5xx, network errors)
-    backoff_s: float = Field(0.5, ge=0)  # waits backoff_s * 2**attempt without Retry-After
-    max_retry_wait_s: float = Field(300, ge=0)  # cap on any single wait, Retry-After included
-    verify_tls: bool = True
-    incremental: Incremental | None = None
+    url: str = Field(pattern=r"^https?://", description="URL of the first page (http or https).")
+    params: dict[str, ParamValue] = Field(
+        default_factory=dict, description="Query parameters; values may be env:NAME."
+    )
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Request headers; values may be env:NAME."
+    )
+    records_path: str | None = Field(
+        None, description="Dotted path of the record list in a page; none: the page is a list."
+    )
+    pagination: Pagination = Field(
+        NoPagination(), description="How to get the next page; `type` selects the kind."
+    )
+    max_pages: int = Field(1000, ge=1, description="More pages than this fails the run (a runaway API).")
+    rate_limit_per_s: float | None = Field(None, gt=0, description="At most this many requests per second.")
+    timeout_s: float = Field(60, gt=0, description="Seconds to wait for each request.")
+    retries: int = Field(4, ge=0, description="Retries after the first attempt (429, 5xx, network errors).")
+    backoff_s: float = Field(0.5, ge=0, description="Waits backoff_s * 2**attempt without Retry-After.")
+    max_retry_wait_s: float = Field(300, ge=0, description="Cap on any single wait, Retry-After included.")
+    verify_tls: bool = Field(True, description="Check the server's TLS certificate.")
+    incremental: Incremental | None = Field(
+        None, description="Ask only for records changed since the last run."
+    )
 
     @field_validator("pagination", mode="before")
     @classmethod

@@ -82,7 +82,7 @@ class S3DropConfig(SourceConfig):
     pattern: str = Field("*", description="glob on the file name (case-insensitive), e.g. '*.csv'")
     endpoint: str | None = Field(None, description="other S3 server: 'host:port' or 'https://host[:port]'")
     secure: bool | None = Field(None, description="TLS for `endpoint` (default: from its scheme, else on)")
-    region: str | None = None
+    region: str | None = Field(None, description="S3 region of `endpoint` (default: settings).")
     access_key: str | None = Field(None, pattern=ENV_REF_PATTERN, description="'env:VAR'; default: settings")
     secret_key: str | None = Field(None, pattern=ENV_REF_PATTERN, description="'env:VAR'; default: settings")
 

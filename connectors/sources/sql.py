@@ -79,15 +79,19 @@ def _identifier(value: str) -> str:
 
 class SqlConfig(SourceConfig):
     type: Literal["sql"]
-    url: str = Field(min_length=1)  # SQLAlchemy URL, or env:NAME holding it
-    query: str | None = None  # SQL of the spec's author; or `table`
-    table: str | None = None
-    schema_: str | None = Field(None, alias="schema")
-    columns: list[str] | None = None  # table mode: these columns only (default: all)
-    watermark_column: str | None = None  # incremental: next run selects rows > the max seen
-    order_by: list[str] = Field(default_factory=list)
-    batch_size: int = Field(10_000, ge=1, le=1_000_000)  # rows fetched per round trip
-    rows_per_object: int = Field(500_000, ge=1)  # rows per JSON Lines object
+    url: str = Field(min_length=1, description="SQLAlchemy URL, or env:NAME holding it.")
+    query: str | None = Field(None, description="A SELECT of the spec's author; or give `table`.")
+    table: str | None = Field(None, description="Table (or view) to read; or give `query`.")
+    schema_: str | None = Field(None, alias="schema", description="Database schema of `table`.")
+    columns: list[str] | None = Field(None, description="With `table`: these columns only (default: all).")
+    watermark_column: str | None = Field(
+        None, description="Incremental: the next run selects rows above the max seen."
+    )
+    order_by: list[str] = Field(
+        default_factory=list, description="With `table`: columns to sort the rows by."
+    )
+    batch_size: int = Field(10_000, ge=1, le=1_000_000, description="Rows fetched per round trip.")
+    rows_per_object: int = Field(500_000, ge=1, description="Rows per JSON Lines object in the raw zone.")
 
     @field_validator("url")
     @classmethod

@@ -6,7 +6,7 @@ import random
 
 import pyarrow as pa
 
-from ingest.clean import _Deduplicator
+from ingest.clean_files import _Deduplicator
 
 
 def test_first_row_of_each_key_is_kept_across_many_batches() -> None:

@@ -5,7 +5,7 @@ import pytest
 
 from quality.drift import profile
 from quality.result import ExpectationOutcome, QualityResult, coverage, quality_score
-from quality.validate import _conclude
+from quality.verdict import conclude
 
 
 def check(
@@ -56,7 +56,7 @@ def test_the_result_reports_coverage_and_leaves_out_the_admin_columns_the_clean_
         check("ten", "expect_column_values_to_be_of_type", type_="str"),
         check("ward_code", "expect_column_values_to_match_regex", regex=r"^\d{5}$"),
     ]
-    _conclude(result, False, outcomes, {}, {"ward_code", "province_code"})
+    conclude(result, False, outcomes, {}, {"ward_code", "province_code"})
     assert result.covered_columns == ["ma"]
     assert result.unchecked_columns == ["ten", "phuong"]
     assert result.score == pytest.approx(round(100 * 9 / 11, 2))  # three passing errors, two unchecked

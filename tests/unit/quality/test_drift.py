@@ -14,7 +14,7 @@ from quality.drift import compare, drift_outcomes, previous_profile, profile, ra
 from quality.non_gx import CheckInput, run_non_gx_checks
 from quality.result import ExpectationOutcome, QualityResult
 from quality.spec import DriftSpec, parse_quality
-from quality.validate import _conclude
+from quality.verdict import conclude
 
 SPEC = DatasetSpec.model_validate(
     {
@@ -96,7 +96,7 @@ def test_drift_outcomes_block_the_result_and_lower_the_score():
         0, "expect_column_values_to_not_be_null", "dien_tich_km2", "error", "o", True
     )
     result = QualityResult("phuong-xa", "p2", rows=10, profile=after)
-    _conclude(result, False, [passing, *compare(before, after, DriftSpec(), 3)], {}, ())
+    conclude(result, False, [passing, *compare(before, after, DriftSpec(), 3)], {}, ())
     assert result.blocking and not result.promotable and not result.success
     assert result.score == 50.0  # one passing error check, one failing: drift counts like an expectation
 

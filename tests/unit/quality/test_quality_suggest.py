@@ -41,7 +41,7 @@ def test_code_regex_from_the_values_shape():
 
 def test_suggestions_follow_the_data():
     found = by_key(suggest_expectations(TABLE))
-    assert found[("expect_column_values_to_not_be_null", "ma_bai")]["severity"] == "error"
+    assert found[("expect_column_values_to_not_be_null", "ma_bai")]["severity"] == "warn"  # 6 rows
     assert ("expect_column_values_to_not_be_null", "suc_chua") not in found  # it has a null
     assert ("expect_column_values_to_be_unique", "ma_bai") in found
     assert ("expect_column_values_to_be_unique", "ty_le") not in found  # floats are not keys
@@ -82,3 +82,26 @@ def test_columns_added_for_admin_units_are_left_out():
 
 def test_empty_table_suggests_nothing():
     assert suggest_expectations(TABLE.slice(0, 0)) == []
+
+
+def test_three_row_table_gets_no_blocking_unique_or_not_null_suggestion():
+    entries = suggest_expectations(TABLE.slice(0, 3))
+    checks = [e for e in entries if e["type"].endswith(("_to_be_unique", "_to_not_be_null"))]
+    assert {e["args"]["column"] for e in checks} >= {"ma_bai", "ten"}  # still suggested...
+    assert {e["severity"] for e in checks} == {"warn"}  # ...but not blocking on 3 rows
+
+
+def test_unique_and_not_null_are_errors_from_thirty_values_on():
+    codes = [f"BX-{i:04d}" for i in range(30)]
+    big = pa.table({"ma_bai": codes, "suc_chua": pa.array([*range(29), None], pa.int64())})
+    found = by_key(suggest_expectations(big))
+    assert found[("expect_column_values_to_be_unique", "ma_bai")]["severity"] == "error"
+    assert found[("expect_column_values_to_not_be_null", "ma_bai")]["severity"] == "error"
+    # 29 non-null values: one short of the evidence an error needs
+    assert found[("expect_column_values_to_be_unique", "suc_chua")]["severity"] == "warn"
+    assert (
+        by_key(suggest_expectations(big.slice(0, 29)))[("expect_column_values_to_be_unique", "ma_bai")][
+            "severity"
+        ]
+        == "warn"
+    )
