@@ -62,6 +62,9 @@ def run(
             detected = r.get("detected")
             for line in detected if isinstance(detected, list) else []:
                 console.print(f"{r['dataset']}: {line}", highlight=False, markup=False)
+        for r in results:
+            if r.get("ckan_url"):
+                console.print(f"{r['dataset']}: published at {r['ckan_url']}", highlight=False, markup=False)
     if not all(r["ok"] for r in results):
         raise typer.Exit(ExitCode.FAILED)
 
