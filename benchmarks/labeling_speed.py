@@ -26,11 +26,11 @@ import pyarrow.parquet as pq
 
 from citydata.settings import load_settings
 from citydata.spec.model import DatasetSpec
+from citydata.storage.lake import Lake
+from citydata.storage.layout import state_key, zone_prefix
 from labeling.client import LabelStudio
 from labeling.pull import pull
 from labeling.push import BATCH, push
-from lake.layout import state_key, zone_prefix
-from lake.store import Lake
 
 WORDS = ["đường", "ngập", "rác", "hẻm", "đèn", "giao thông", "ồn ào", "công trình", "cây xanh", "kẹt xe"]
 LABELS = ["giao_thong", "moi_truong", "khac"]

@@ -56,9 +56,9 @@ from catalog.publish import publish_to_catalog, publish_to_lake
 from citydata.clients import ckan_client
 from citydata.settings import Settings, load_settings
 from citydata.spec.model import DatasetSpec
+from citydata.storage.lake import Lake
 from ingest.clean import clean_pull
 from ingest.pull import pull
-from lake.store import Lake
 
 TARGET_VS_FLOOR = 4.0
 TARGET_PEER_VS_OURS = 10.0

@@ -34,11 +34,11 @@ from catalog.publish import PublishResult, publish, publish_many
 from citydata.clients import ckan_client
 from citydata.settings import Settings, load_settings
 from citydata.spec.model import DatasetSpec
+from citydata.storage.lake import Lake
+from citydata.storage.published import dataset_prefix, folders_of, staging_root
 from ingest.clean import clean_pull
 from ingest.pull import pull
 from lake.access import set_public_read
-from lake.published import dataset_prefix, folders_of, staging_root
-from lake.store import Lake
 
 TARGET_RERUN_S = 5.0
 SMALL_HEADER = "Mã;Tên;Phường;Số lượng;Ngày\n"

@@ -26,8 +26,8 @@ import pyarrow.parquet as pq
 
 from catalog.client import CatalogClient, NotFoundError
 from catalog.datastore_swap import swap_load
-from lake.published import part_keys
-from lake.store import Lake
+from citydata.storage.lake import Lake
+from citydata.storage.published import part_keys
 
 BATCH_ROWS = 50_000
 

@@ -1,24 +1,25 @@
 """Spec + published version -> CKAN dicts (pure functions, no I/O).
 
 Dublin Core (Circular 24/2011/TT-BTTTT) onto CKAN core fields and the DCAT-AP fields of
-ckanext-dcat 2.4.4's `dcat_ap_full.yaml` scheming schema:
+ckanext-dcat 2.4.4's `dcat_ap_full.yaml` scheming schema (vocabulary URIs: catalog/dcat_fields.py):
 
-    DC title         title (vi); the English title goes into notes
+    DC title         title (vi); title.en in an extra (-> dct:title @en)
     DC description   notes (markdown: vi, en, synthetic warning, current version, versions list)
     DC creator       creator [{name}]
     DC publisher     publisher [{name, type: ADMS LocalAuthority}]; owner_org = the agency
     DC date          issued
     DC identifier    identifier (default: the dataset's CKAN URL); alternate_identifier citydata:<id>
     DC language      language (EU language authority URIs: vi -> VIE)
-    DC source        provenance (with the pull and run that produced the version)
+    DC source        provenance, and an extra (-> dct:source)
     DC contributor   qualified_attribution [{agent: [{name}], role: contributor}]
     DC subject       tags (keywords), with spec.tags
     DC coverage      spatial_coverage [{text}] (publication.spatial wins)
-    DC type          dcat_type
-    DC format        provenance (the agency's original format)
-    DC relation      qualified_relation [{relation, role: related}]
+    DC type          dcat_type (DCMI Type URI)
+    DC format        provenance (the agency's original format), and an extra
+    DC relation      qualified_relation [{relation (URL), role: related}]
     DC rights        rights on every resource
-    spec.license     license_id            spec.topics   groups           publication.themes  theme
+    spec.license     license_id; every resource's license (EU licence URI), access_url = download_url
+    spec.topics      groups           publication.themes  theme
     spec cron        frequency (EU frequency URIs)       publication.temporal  temporal_coverage
     publication.contact (default: the agency) contact    private -> access_rights (EU PUBLIC/NON_PUBLIC)
     version N        version, version_notes, modified, has_version (older versions' manifests)
@@ -31,21 +32,28 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from catalog.dcat_fields import (
+    EU,
+    dcat_extras,
+    dcmi_type_uri,
+    distribution_fields,
+    frequency_uri,
+    language_uris,
+    relation_uri,
+    theme_uris,
+)
 from catalog.spec import PublicationSpec
 from citydata.spec.model import DatasetSpec
 from lake.hashing import value_hash
 
-EU = "http://publications.europa.eu/resource/authority/"
 SHA256_ALGORITHM = "http://spdx.org/rdf/terms#checksumAlgorithm_sha256"
 LOCAL_AUTHORITY = "http://purl.org/adms/publishertype/LocalAuthority"
 RELATED = "http://www.iana.org/assignments/relation/related"
 CONTRIBUTOR_ROLE = "http://inspire.ec.europa.eu/metadata-codelist/ResponsiblePartyRole/contributor"
-LANGUAGES = {"vi": "VIE", "vie": "VIE", "en": "ENG", "eng": "ENG", "fr": "FRA", "zh": "ZHO", "ja": "JPN",
-             "ko": "KOR", "km": "KHM"}  # fmt: skip
 SYNTHETIC_TAGS = ("dữ liệu giả lập", "synthetic")
 # Resource formats as CKAN's format facet lists them. XLoader (auto-load of CSV files into the
 # DataStore, as text) leaves our resources alone: the project's CKAN plugin vetoes them.
@@ -111,43 +119,6 @@ def tags_for(spec: DatasetSpec) -> list[str]:
 
 def group_names(spec: DatasetSpec) -> list[str]:
     return list(dict.fromkeys(slugify(t) for t in spec.topics))
-
-
-def frequency_uri(cron: str) -> str | None:
-    """A cron expression -> the EU frequency authority URI it approximates (None when unclear)."""
-    aliases = {"@hourly": "HOURLY", "@daily": "DAILY", "@weekly": "WEEKLY", "@monthly": "MONTHLY",
-               "@yearly": "ANNUAL", "@annually": "ANNUAL"}  # fmt: skip
-    if cron in aliases:
-        return f"{EU}frequency/{aliases[cron]}"
-    fields = cron.split()
-    if len(fields) != 5:
-        return None
-    minute, hour, dom, month, dow = fields
-    if hour == "*" or "/" in hour or "," in hour:
-        code = "HOURLY" if minute.isdigit() and hour == "*" else "UPDATE_CONT"
-    elif dom == "*" and month == "*" and dow == "*":
-        code = "DAILY"
-    elif dom == "*" and month == "*":
-        code = "WEEKLY"
-    elif month == "*":
-        code = "MONTHLY"
-    elif dom.isdigit() and "," not in month and "/" not in month:
-        code = "ANNUAL"
-    else:
-        code = "IRREG"
-    return f"{EU}frequency/{code}"
-
-
-def language_uris(codes: Iterable[str]) -> list[str]:
-    out = []
-    for code in codes:
-        key = code.strip().lower()
-        out.append(f"{EU}language/{LANGUAGES[key]}" if key in LANGUAGES else code.strip())
-    return list(dict.fromkeys(c for c in out if c))
-
-
-def theme_uris(themes: Iterable[str]) -> list[str]:
-    return [t if "://" in t else f"{EU}data-theme/{t.strip().upper()}" for t in themes if t.strip()]
 
 
 def vn_number(value: int) -> str:
@@ -482,6 +453,11 @@ def package_dict(
     }
     if checked := fidelity_text(manifest.get("quality") or {}):
         extras[FIDELITY_KEY] = checked
+    extras.update(dcat_extras(spec))
+    relations = [relation_uri(r, links.ckan_url) for r in dc.relation]  # dct:relation needs a URI
+    resources = resources_for(spec, pub, manifest, links, current_pointer_key, datastore_ready)
+    for res in resources:
+        res.update(distribution_fields(res["url"], spec.license, dc.rights))
     pkg: dict[str, Any] = {
         "name": spec.id,
         "title": spec.title.vi,
@@ -503,7 +479,7 @@ def package_dict(
         "language": language_uris(dc.language),
         "theme": theme_uris(pub.themes),
         "frequency": frequency_uri(spec.update_frequency) or "",
-        "dcat_type": dc.type,
+        "dcat_type": dcmi_type_uri(dc.type) or "",
         "provenance": _provenance(spec, manifest),
         "access_rights": f"{EU}access-right/{'NON_PUBLIC' if pub.private else 'PUBLIC'}",
         "version": str(version),
@@ -513,8 +489,8 @@ def package_dict(
         "temporal_coverage": temporal,
         "spatial_coverage": [{"text": spatial}] if spatial else [],
         "qualified_attribution": [{"agent": [{"name": c}], "role": CONTRIBUTOR_ROLE} for c in dc.contributor],
-        "qualified_relation": [{"relation": r, "role": RELATED} for r in dc.relation],
-        "resources": resources_for(spec, pub, manifest, links, current_pointer_key, datastore_ready),
+        "qualified_relation": [{"relation": r, "role": RELATED} for r in relations],
+        "resources": resources,
         "extras": [{"key": k, "value": v} for k, v in sorted(extras.items())],
     }
     return pkg

@@ -44,10 +44,12 @@ from catalog.mapping import (
 from catalog.spec import PublicationSpec, parse_publication
 from citydata.settings import Settings, get_settings
 from citydata.spec.model import DatasetSpec
+from citydata.storage.lake import Lake
+from citydata.storage.layout import zone_prefix
+from citydata.storage.published import current_key, dataset_prefix, read_pointer
 from ingest.clean import CLEAN_MANIFEST, latest_clean
 from ingest.pull import last_pull_id
 from lake.access import object_base, set_public_read
-from lake.layout import zone_prefix
 from lake.promote import (
     LakePublication,
     PublishHooks,
@@ -56,8 +58,6 @@ from lake.promote import (
     VersionOptions,
     publish_version,
 )
-from lake.published import current_key, dataset_prefix, read_pointer
-from lake.store import Lake
 
 RetirePolicy = Literal["private", "delete", "keep"]
 # The quality gate's outputs (quality.reports), read as optional files: publication works without them.

@@ -14,7 +14,8 @@ Through the action API with a sysadmin token, so it works against any CKAN 2.12,
    ends with `ckan.lib.search.rebuild(package_id)`; re-stating an existing membership changes no
    row, creates no activity and does not touch `metadata_modified`.
 
-`reindex_local()` runs the stack's own `ckan search-index rebuild` instead (`--local`).
+`stack.ckan_reindex.reindex_local()` runs the stack's own `ckan search-index rebuild` instead
+(`--local`).
 """
 
 from __future__ import annotations
@@ -162,12 +163,12 @@ def reindex(
                 f"re-indexing stopped after {done} of {total} datasets: {exc} "
                 "(is Solr up? `citydata stack status`)"
             ) from exc
-    _check(client, result, total)
+    check_search(client, result, total)
     result.seconds = round(time.monotonic() - started, 2)
     return result
 
 
-def _check(client: CatalogClient, result: ReindexResult, members: int) -> None:
+def check_search(client: CatalogClient, result: ReindexResult, members: int) -> None:
     """What search finds afterwards; public datasets it still misses are `unindexed`."""
     try:
         found = indexed_names(client)
@@ -177,36 +178,3 @@ def _check(client: CatalogClient, result: ReindexResult, members: int) -> None:
     result.searchable = len(found)
     result.unindexed = sorted(public - found)
     result.datasets = members + len(result.unindexed)
-
-
-def reindex_local(settings: Settings | None = None) -> ReindexResult:
-    """`ckan search-index rebuild` with the local stack's CKAN (same database, same Solr)."""
-    from stack.process import ServiceError
-    from stack.service import StackContext
-    from stack.services.ckan import CkanService
-
-    started = time.monotonic()
-    settings = settings or get_settings()
-    ckan = CkanService(StackContext.create())
-    if not ckan.ckan_bin.exists() or not ckan.ini.exists():
-        raise ReindexError(
-            f"--local needs the stack's CKAN command line ({ckan.ckan_bin}); "
-            "install it with `citydata stack up`, or re-index through the API without --local"
-        )
-    if ckan.url.rstrip("/") != settings.ckan.url.rstrip("/"):
-        raise ReindexError(
-            f"--local rebuilds the stack's CKAN ({ckan.url}), not {settings.ckan.url}; drop --local"
-        )
-    try:
-        ckan.ctx.run(
-            [ckan.ckan_bin, "-c", ckan.ini, "search-index", "rebuild", "--quiet"],
-            service="ckan",
-            cwd=ckan.data_dir,
-        )
-    except ServiceError as exc:
-        raise ReindexError(f"`ckan search-index rebuild` failed: {exc.message}") from exc
-    result = ReindexResult("local")
-    _check(CatalogClient(settings), result, 0)
-    result.datasets = result.searchable or 0
-    result.seconds = round(time.monotonic() - started, 2)
-    return result

@@ -128,7 +128,7 @@ def _object_base(url: str) -> str:
 
 def _published_key(key: str) -> str:
     """A key read from a pointer or manifest: it must stay inside the published zone."""
-    from lake.layout import UnsafeKeyError, check_key
+    from citydata.storage.layout import UnsafeKeyError, check_key
 
     try:
         check_key(key)

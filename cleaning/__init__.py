@@ -7,10 +7,7 @@ formula injection), ``columns`` (snake_case names), ``dates``, ``numbers`` (vi/e
 number and date cleaning over a table with columns in parallel.
 """
 
-from cleaning.admin_units import AdminUnit, AdminUnitsResult, normalize_admin_units, resolve_admin_unit
-from cleaning.columns import rename_columns, snake_case, snake_case_columns
-from cleaning.dates import infer_day_first, parse_dates
-from cleaning.encoding import (
+from citydata.kernels.encoding import (
     DecodedText,
     IncrementalDecoder,
     decode_bytes,
@@ -20,6 +17,9 @@ from cleaning.encoding import (
     fix_legacy_vietnamese,
     iter_decode,
 )
+from cleaning.admin_units import AdminUnit, AdminUnitsResult, normalize_admin_units, resolve_admin_unit
+from cleaning.columns import rename_columns, snake_case, snake_case_columns
+from cleaning.dates import infer_day_first, parse_dates
 from cleaning.issues import Issue, issues_to_table
 from cleaning.numbers import locale_evidence, parse_numbers
 from cleaning.pii import PiiFinding, PiiReport, apply_pii, mask_pii, scan_pii

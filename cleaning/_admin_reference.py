@@ -18,7 +18,7 @@ from typing import Any
 
 from vietnam_provinces import Province, Ward
 
-from cleaning._vi import strip_accents
+from citydata.kernels.vietnamese import strip_accents
 
 GSO_SOURCE = "vietnam-provinces"
 VAU_SOURCE = "vietnamadminunits"

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cleaning.buffers import string_span, translate_strings, valid_mask
+from citydata.kernels.buffers import string_span, translate_strings, valid_mask
 
 
 @functools.lru_cache(maxsize=4)

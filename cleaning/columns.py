@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import pyarrow as pa
 
-from cleaning._vi import strip_accents
+from citydata.kernels.vietnamese import strip_accents
 
 __all__ = ["logical_type", "rename_columns", "snake_case", "snake_case_columns"]
 

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cleaning.buffers import bool_array, string_span, valid_mask
+from citydata.kernels.buffers import bool_array, string_span, valid_mask
 from cleaning.issues import Issue, issues_for_mask
 from cleaning.text import DEFAULT_NULL_TOKENS, Cleaned, null_token_set
 

@@ -17,8 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cleaning._vi import strip_accents
-from cleaning.buffers import bool_array, string_span
+from citydata.kernels.buffers import bool_array, string_span
+from citydata.kernels.vietnamese import strip_accents
 
 __all__ = ["LEADING_ZERO", "is_code_name", "is_quantity_name", "leading_zero_samples", "looks_like_codes"]
 

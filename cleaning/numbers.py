@@ -14,8 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from citydata.kernels.buffers import bool_array, scatter, string_span
 from cleaning._number_scan import scan_strict
-from cleaning.buffers import bool_array, scatter, string_span
 from cleaning.issues import issues_for_mask
 from cleaning.text import DEFAULT_NULL_TOKENS, Cleaned, null_token_set
 

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cleaning.buffers import bool_array, string_span
+from citydata.kernels.buffers import bool_array, string_span
 
 __all__ = ["PII_KINDS", "PiiFinding", "PiiReport", "apply_pii", "mask_pii", "scan_pii"]
 

@@ -18,9 +18,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cleaning.buffers import bool_array, has_edge_space, string_span, true_mask, valid_mask
+from citydata.kernels.buffers import bool_array, has_edge_space, string_span, true_mask, valid_mask
+from citydata.kernels.libc import buffer_contains
 from cleaning.issues import Issue, issues_for_mask
-from cleaning.libc import buffer_contains
 
 __all__ = [
     "DEFAULT_NULL_TOKENS",

@@ -25,18 +25,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
-
 from citydata.settings import Settings
+from citydata.spec.sources import SourceConfig
 
 ENV_REF = re.compile(r"^env:([A-Za-z_][A-Za-z0-9_]*)$")  # secrets in specs: "env:AGENCY_TOKEN"
-
-
-class SourceConfig(BaseModel):
-    """Base of every connector's config; `type` selects the connector."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    type: str
 
 
 class ConnectorError(RuntimeError):
@@ -51,8 +43,8 @@ def resolve_env(value: str, secrets: list[str] | None = None) -> str:
     name = match.group(1)
     resolved = os.environ.get(name)
     if resolved is None:  # the stack's private settings file holds platform-made secrets
+        from citydata.envfile import EnvFile
         from citydata.settings import stack_env_file
-        from stack.envfile import EnvFile
 
         resolved = EnvFile(stack_env_file()).read().get(name)
     if resolved is None:

@@ -6,6 +6,7 @@ from functools import cache
 
 import connectors.sources
 from citydata.plugins import discover
+from citydata.spec import sources as spec_sources
 from connectors.base import Connector, SourceConfig
 
 
@@ -19,8 +20,9 @@ def connector_classes() -> dict[str, type[Connector]]:  # type: ignore[type-arg]
     return found
 
 
-def source_config_models() -> tuple[type[SourceConfig], ...]:
-    return tuple(c.config_model for c in connector_classes().values())
+def register_sources() -> None:
+    """Every connector's config becomes a valid `source:` of specs (citydata.spec.sources)."""
+    spec_sources.register_sources(c.config_model for c in connector_classes().values())
 
 
 def connector_for(config: SourceConfig) -> type[Connector]:  # type: ignore[type-arg]

@@ -24,11 +24,11 @@ from typing import Any
 
 from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
+from citydata.storage.lake import Lake
+from citydata.storage.layout import zone_prefix
 from connectors.base import RawObject
 from ingest.clean_files import CleanError, CleanOutputs, CleanResult, FileReport, clean_files
 from ingest.pull import PULL_MANIFEST, pull_manifest
-from lake.layout import zone_prefix
-from lake.store import Lake
 
 CLEAN_MANIFEST = "_clean.json"
 __all__ = ["CLEAN_MANIFEST", "CleanError", "CleanResult", "FileReport", "clean_pull", "latest_clean"]

@@ -19,9 +19,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from citydata.kernels.buffers import bool_array
 from citydata.spec.columns import problem_lines, spec_column_problems
 from citydata.spec.model import DatasetSpec
-from cleaning.buffers import bool_array
 from cleaning.issues import Issue
 from connectors.base import RawObject
 from connectors.formats.base import FormatError, ReadBatch, ReadInfo

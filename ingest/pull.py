@@ -11,10 +11,10 @@ from typing import Any
 
 from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
+from citydata.storage.lake import Lake
+from citydata.storage.layout import new_pull_id, safe_relative, state_key, zone_prefix
 from connectors.base import FetchContext
 from connectors.registry import connector_for
-from lake.layout import new_pull_id, safe_relative, state_key, zone_prefix
-from lake.store import Lake
 
 PULL_MANIFEST = "_pull.json"
 

@@ -20,6 +20,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from citydata.kernels.buffers import string_span
+from citydata.kernels.libc import buffer_contains, keep_freed_memory
 from citydata.spec.model import DatasetSpec
 from cleaning import (
     Issue,
@@ -32,8 +34,6 @@ from cleaning import (
 )
 from cleaning.admin_conflicts import add_row_code_conflicts
 from cleaning.admin_units import ADMIN_COLUMNS
-from cleaning.buffers import string_span
-from cleaning.libc import buffer_contains, keep_freed_memory
 from cleaning.text import DEFAULT_NULL_TOKENS, is_formula_injection
 from connectors.formats.base import ReadBatch
 from ingest.column_types import (

@@ -12,6 +12,7 @@ from typing import Any
 
 from citydata.settings import Settings, load_settings
 from citydata.spec.model import DatasetSpec
+from citydata.storage.lake import Lake
 from labeling.baseline import NaiveBayes, least_confident
 from labeling.client import LabelStudio
 from labeling.push import (
@@ -25,7 +26,6 @@ from labeling.push import (
     require_labeling,
     with_row_ids,
 )
-from lake.store import Lake
 
 
 @dataclass
@@ -64,11 +64,12 @@ def next_batch(
     labels = collected_labels(lake, spec)
     if labels is None:
         raise LabelingError(f"{spec.id}: no labels pulled yet; run `citydata label pull {spec.id}` first")
-    labels = labels[labels["label"].notna() & labels["label"].isin(lab.labels)]
+    labels = labels[labels["label"].notna() & labels["label"].isin(lab.label_ids)]
     train = labels.merge(df[["_row_id", lab.main_column]], left_on="row_id", right_on="_row_id")
     if train["label"].nunique() < 2:
         raise LabelingError(f"{spec.id}: need consensus labels of at least two classes to train")
-    model = NaiveBayes(lab.labels).fit(train[lab.main_column].astype(str).tolist(), train["label"].tolist())
+    texts = train[lab.main_column].astype(str).tolist()
+    model = NaiveBayes(lab.label_ids).fit(texts, train["label"].tolist())
     version = f"naive_bayes-{len(train)}"
 
     # Refresh predictions on tasks nobody has annotated yet.

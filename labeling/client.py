@@ -103,6 +103,17 @@ class LabelStudio:
                 return
             page += 1
 
+    def iter_projects(self, page_size: int = 100) -> Iterator[dict[str, Any]]:
+        """Every project visible to the token: id, title and description only."""
+        params: dict[str, Any] = {"page_size": page_size, "include": "id,title,description"}
+        page = 1
+        while True:
+            body = self._request("GET", "/api/projects/", params={**params, "page": page})
+            yield from body.get("results", [])
+            if not body.get("next"):
+                return
+            page += 1
+
     def import_tasks(self, project: int, tasks: list[dict[str, Any]] | bytes) -> int:
         """Import one batch (a list, or its JSON already encoded); returns Label Studio's task count."""
         body = tasks if isinstance(tasks, bytes) else json.dumps(tasks, ensure_ascii=False).encode()

@@ -28,12 +28,12 @@ import pyarrow.parquet as pq
 
 from citydata.settings import Settings, load_settings
 from citydata.spec.model import DatasetSpec
+from citydata.storage.lake import Lake
+from citydata.storage.layout import zone_prefix
 from labeling.agreement import majority_vote, mean_span_overlap, summarize
 from labeling.client import LabelStudio
 from labeling.push import LabelingError, find_project, require_labeling
 from labeling.templates import get_template
-from lake.layout import zone_prefix
-from lake.store import Lake
 
 MANIFEST = "_labels.json"
 ANNOTATION_SCHEMA = pa.schema(

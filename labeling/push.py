@@ -1,6 +1,7 @@
 """Push a dataset's sample to its Label Studio project: `citydata label push ID`.
 
-One project per dataset, titled `citydata:<dataset-id>`; its id is kept in the lake at
+One project per dataset, titled with the dataset's Vietnamese title and found again by its key
+`citydata:<dataset-id>` (see `labeling.project`); its id is kept in the lake at
 `state/<dataset>/labeling.json` (with every task key ever pushed). Each task's data carries
 `task_key` = `<dataset>/<pull_id>/<row_id>`, plus `row_id` and `pull_id`. Before importing, the
 project's existing task keys are listed: re-runs never duplicate, and a key pushed before but
@@ -29,13 +30,14 @@ import pyarrow.parquet as pq
 
 from citydata.settings import Settings, load_settings
 from citydata.spec.model import DatasetSpec
+from citydata.storage.lake import Lake
+from citydata.storage.layout import state_key, zone_prefix
 from labeling.baseline import KeywordModel, NaiveBayes
 from labeling.client import LabelStudio
+from labeling.project import ensure_project, find_project_id, project_key, project_title
 from labeling.sampling import sample_rows
 from labeling.spec import LabelingSpec, parse_labeling
 from labeling.templates import get_template
-from lake.layout import state_key, zone_prefix
-from lake.store import Lake
 
 PRESIGN_TTL_MIN = 8 * 60  # a working day
 BATCH = 2000
@@ -60,10 +62,6 @@ class PushResult:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def project_title(spec: DatasetSpec) -> str:
-    return f"citydata:{spec.id}"
 
 
 def labeling_state_key(spec: DatasetSpec) -> str:
@@ -118,16 +116,16 @@ def baseline_model(
     if lab.task_type not in ("text_classification", "record_verification"):
         return None
     if lab.baseline.kind == "keywords":
-        return KeywordModel(lab.baseline.keywords, lab.labels), "keywords"
+        return KeywordModel(lab.baseline.keywords, lab.label_ids), "keywords"
     if lab.baseline.kind == "naive_bayes":
         labels = collected_labels(lake, spec)
         if labels is None:
             return None
-        labels = labels[labels["label"].notna() & labels["label"].isin(lab.labels)]
+        labels = labels[labels["label"].notna() & labels["label"].isin(lab.label_ids)]
         train = labels.merge(df[["_row_id", lab.main_column]], left_on="row_id", right_on="_row_id")
         if len(train) < lab.baseline.min_labels:
             return None
-        model = NaiveBayes(lab.labels).fit(
+        model = NaiveBayes(lab.label_ids).fit(
             train[lab.main_column].astype(str).tolist(), train["label"].tolist()
         )
         return model, f"naive_bayes-{len(train)}"
@@ -145,7 +143,7 @@ def predictions_for(
         if len(row) > 1 and row[k] <= np.partition(row, -2)[-2] + 1e-12:
             preds.append(None)  # a tie at the top (no keyword matched): no evidence to pre-select
             continue
-        result = template.to_result(lab.labels[k], lab)
+        result = template.to_result(lab.label_ids[k], lab)
         preds.append({"model_version": version, "score": float(row[k]), "result": result} if result else None)
     return proba, preds
 
@@ -173,50 +171,8 @@ def column_predictions(values: list[Any], lab: LabelingSpec) -> list[Any]:
 
 
 def find_project(ls: LabelStudio, lake: Lake, spec: DatasetSpec) -> int | None:
-    state = lake.get_json(labeling_state_key(spec), {}) or {}
-    pid = state.get("project_id")
-    if pid:
-        try:
-            ls.call("get project", lambda: ls.sdk.projects.get(id=pid))
-            return int(pid)
-        except Exception as exc:
-            from label_studio_sdk.core.api_error import ApiError
-
-            if not (isinstance(exc, ApiError) and exc.status_code == 404):
-                raise
-    title = project_title(spec)
-    projects: list[Any] = ls.call(
-        "list projects", lambda: list(ls.sdk.projects.list(title=title, page_size=100))
-    )
-    for project in projects:
-        if project.title == title and project.id is not None:
-            return int(project.id)
-    return None
-
-
-def ensure_project(ls: LabelStudio, lake: Lake, spec: DatasetSpec, lab: LabelingSpec) -> int:
-    config = get_template(lab.task_type).render(lab)
-    description = f"{spec.title.vi} — citydata dataset {spec.id} ({lab.task_type})"
-    pid = find_project(ls, lake, spec)
-    if pid is None:
-        project = ls.call(
-            "create project",
-            lambda: ls.sdk.projects.create(
-                title=project_title(spec),
-                description=description,
-                label_config=config,
-                maximum_annotations=lab.overlap,
-                expert_instruction=lab.instructions or "",
-                show_instruction=bool(lab.instructions),
-            ),
-        )
-        assert project.id is not None
-        return int(project.id)
-    ls.call(
-        "update project",
-        lambda: ls.sdk.projects.update(id=pid, label_config=config, maximum_annotations=lab.overlap),
-    )
-    return pid
+    """The dataset's project id (see `labeling.project`), or None when it has none yet."""
+    return find_project_id(ls, lake.get_json(labeling_state_key(spec), {}) or {}, spec)
 
 
 def ensure_image_storage(ls: LabelStudio, settings: Settings, spec: DatasetSpec, project: int) -> int:
@@ -289,12 +245,12 @@ def push(
     else:
         model = baseline_model(lake, spec, lab, df)
 
-    project = ensure_project(ls, lake, spec, lab)
+    state = lake.get_json(labeling_state_key(spec), {}) or {}
+    project = ensure_project(ls, state, spec, lab)
     result = PushResult(spec.id, project, pull_id, sampled=len(rows))
     if lab.task_type == "image_bbox":
         result.storage_id = ensure_image_storage(ls, settings, spec, project)
 
-    state = lake.get_json(labeling_state_key(spec), {}) or {}
     pushed_before = set(state.get("pushed_keys", []))
     existing_keys: set[str] = set()
     existing_rows: set[str] = set()
@@ -379,6 +335,7 @@ def push(
             {
                 "project_id": project,
                 "title": project_title(spec),
+                "key": project_key(spec),
                 "label_studio_url": ls.url,
                 "storage_id": result.storage_id,
                 "last_pull_id": pull_id,

@@ -2,13 +2,17 @@
 
     labeling:
       task_type: text_classification      # text_classification | ner | image_bbox | record_verification
-      labels: [giao_thong, moi_truong, an_ninh, khac]
+      labels: {giao_thong: "Giao thông", moi_truong: {vi: "Môi trường", en: Environment}, khac: Khác}
+                                          # id -> name shown in Label Studio; the id is what annotations
+                                          # store and what is published. A plain list of ids also works
+                                          # ([giao_thong, khac]): the name is then the id made readable.
       columns: [noi_dung]                 # columns shown in each task; the first is the main one
       id_column: ma_phan_anh              # default: the single primary key, else the row number
       sampling: {strategy: stratified, column: quan, seed: 7}   # random | stratified | quality_flagged
       sample_size: 500                                           #  | least_confident
       overlap: 2                          # annotators per task
-      instructions: "Chọn một lĩnh vực cho mỗi phản ánh."
+      instructions: {vi: "Chọn một lĩnh vực cho mỗi phản ánh.", en: "Pick one topic per report."}
+                                          # or plain Vietnamese text; reachable from the labeling screen
       baseline: {kind: keywords, keywords: {giao_thong: [ngập, kẹt xe], moi_truong: [rác]}}
                                           # or {kind: column, column: vung_goi_y}: ready-made predictions
 
@@ -21,9 +25,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from citydata.spec.model import DatasetSpec
+from citydata.spec.model import DatasetSpec, LocalizedText
 
 TaskType = Literal["text_classification", "ner", "image_bbox", "record_verification"]
 Strategy = Literal["random", "stratified", "quality_flagged", "least_confident"]
@@ -71,9 +75,22 @@ class Baseline(_Strict):
         return self
 
 
+def readable(label_id: str) -> str:
+    """The name shown for a label given only as an id: `giao_thong` -> `Giao thong`."""
+    text = " ".join(label_id.replace("_", " ").replace("-", " ").split())
+    return text[:1].upper() + text[1:] if text else label_id
+
+
 class LabelingSpec(_Strict):
     task_type: TaskType = Field(description="Kind of labeling task (one Label Studio template each).")
-    labels: list[str] = Field(min_length=1, description="The labels annotators choose from.")
+    labels: list[str] | dict[str, str | LocalizedText] = Field(
+        description="The labels annotators choose from: a mapping of label id to the name Label Studio "
+        "shows (Vietnamese text, or {vi, en}: the English name becomes a hover hint), e.g. "
+        "`{giao_thong: Giao thông, khac: {vi: Khác, en: Other}}`; or a list of ids, e.g. "
+        "`[giao_thong, khac]`, shown as the id made readable (`Giao thong`). The id is what "
+        "annotations store and what is published.",
+        json_schema_extra={"minItems": 1, "minProperties": 1},
+    )
     columns: list[str] = Field(
         min_length=1, description="Columns shown in each task; the first is the main one."
     )
@@ -83,14 +100,37 @@ class LabelingSpec(_Strict):
     sampling: Sampling = Field(Sampling(), description="Which rows become tasks.")
     sample_size: int = Field(1000, ge=1, description="Tasks per push.")
     overlap: int = Field(1, ge=1, le=20, description="Annotators per task.")
-    instructions: str | None = Field(None, description="Shown to annotators above each task.")
+    instructions: str | LocalizedText | None = Field(
+        None,
+        description="Shown above each task (Vietnamese) and as the project's instructions (Vietnamese, "
+        "then English), which annotators open from the labeling screen; they never block it. Text, or "
+        "{vi, en}, e.g. `{vi: Chọn một lĩnh vực., en: Pick one topic.}`.",
+    )
     baseline: Baseline = Field(Baseline(), description="Pre-annotations shown as predictions.")
+
+    @field_validator("labels")
+    @classmethod
+    def _some_labels(cls, value: list[str] | dict[str, str | LocalizedText]) -> object:
+        if not value:
+            raise ValueError("at least one label is needed")
+        if any(not str(i).strip() for i in value):
+            raise ValueError("a label id is empty")
+        return value
 
     @model_validator(mode="after")
     def _unique_labels(self) -> LabelingSpec:
-        if len(set(self.labels)) != len(self.labels):
+        ids = self.label_ids
+        if len(set(ids)) != len(ids):
             raise ValueError("labels must be unique")
-        unknown = sorted(set(self.baseline.keywords) - set(self.labels))
+        names = [self.label_name(i) for i in ids]
+        if any(not n.strip() for n in names):
+            raise ValueError("labels: a label name is empty")
+        if len(set(names)) != len(names):
+            raise ValueError(f"label names must be unique: {names}")
+        clash = sorted(n for i, n in zip(ids, names, strict=True) if n != i and n in ids)
+        if clash:  # Label Studio matches a stored value against both names and ids
+            raise ValueError(f"label names equal to another label's id: {clash}")
+        unknown = sorted(set(self.baseline.keywords) - set(ids))
         if unknown:
             raise ValueError(f"baseline.keywords names labels not in labels: {unknown}")
         return self
@@ -98,6 +138,33 @@ class LabelingSpec(_Strict):
     @property
     def main_column(self) -> str:
         return self.columns[0]
+
+    @property
+    def label_ids(self) -> list[str]:
+        """The stable label ids, in the spec's order: stored in annotations and published."""
+        return list(self.labels)
+
+    def label_name(self, label_id: str) -> str:
+        """The Vietnamese name annotators see for a label."""
+        name = self.labels.get(label_id) if isinstance(self.labels, dict) else None
+        if name is None:
+            return readable(label_id)
+        return name if isinstance(name, str) else name.vi
+
+    def label_hint(self, label_id: str) -> str | None:
+        """The label's English name, when the spec gives one."""
+        name = self.labels.get(label_id) if isinstance(self.labels, dict) else None
+        return name.en if isinstance(name, LocalizedText) else None
+
+    @property
+    def instructions_vi(self) -> str | None:
+        if isinstance(self.instructions, LocalizedText):
+            return self.instructions.vi
+        return self.instructions
+
+    @property
+    def instructions_en(self) -> str | None:
+        return self.instructions.en if isinstance(self.instructions, LocalizedText) else None
 
 
 class LabelingSpecError(ValueError):

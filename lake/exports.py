@@ -18,10 +18,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from citydata.storage.lake import PART_SIZE
 from cleaning.columns import logical_type
 from cleaning.text import escape_formulas
 from lake.hashing import TableFingerprint, file_digests, schema_signature
-from lake.store import PART_SIZE
 
 BOM = b"\xef\xbb\xbf"
 PARQUET_TYPE = "application/vnd.apache.parquet"

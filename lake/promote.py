@@ -41,10 +41,9 @@ from minio.commonconfig import CopySource
 from minio.deleteobjects import DeleteObject
 
 from citydata.processes import gone, is_this_process, process_tag
-from lake.exports import BuiltFile, BuiltVersion, build_version
-from lake.hashing import sha256_file, value_hash
-from lake.layout import new_pull_id
-from lake.published import (
+from citydata.storage.lake import Lake
+from citydata.storage.layout import new_pull_id
+from citydata.storage.published import (
     MANIFEST,
     MANIFEST_FORMAT,
     Pointer,
@@ -59,7 +58,8 @@ from lake.published import (
     staging_root,
     version_prefix,
 )
-from lake.store import Lake
+from lake.exports import BuiltFile, BuiltVersion, build_version
+from lake.hashing import sha256_file, value_hash
 
 Hook = Callable[[str], None]
 T = TypeVar("T")

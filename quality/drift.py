@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lake.layout import zone_prefix
-from lake.published import read_manifest, read_version_table
-from lake.store import Lake
+from citydata.storage.lake import Lake
+from citydata.storage.layout import zone_prefix
+from citydata.storage.published import read_manifest, read_version_table
 from quality.result import ExpectationOutcome
 
 if TYPE_CHECKING:

@@ -27,10 +27,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from citydata.storage.lake import Lake
+from citydata.storage.layout import zone_prefix
 from cleaning.text import DEFAULT_NULL_TOKENS
 from connectors.formats.base import COLUMN_KINDS_HEADER
-from lake.layout import zone_prefix
-from lake.store import Lake
 from quality.reference_values import (
     UNREADABLE,
     expected_boolean,

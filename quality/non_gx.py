@@ -23,7 +23,7 @@ from typing import Any
 import pyarrow as pa
 
 from citydata.spec.model import DatasetSpec
-from lake.store import Lake
+from citydata.storage.lake import Lake
 from quality.drift import drift_outcomes
 from quality.fidelity import fidelity_outcomes
 from quality.result import ExpectationOutcome

@@ -19,8 +19,8 @@ import mimetypes
 from pathlib import Path
 
 from citydata.spec.model import DatasetSpec
-from lake.layout import zone_prefix
-from lake.store import Lake
+from citydata.storage.lake import Lake
+from citydata.storage.layout import zone_prefix
 from quality.result import QualityResult
 
 SUMMARY = "summary.json"

@@ -37,8 +37,8 @@ import pyarrow.parquet as pq
 
 from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
-from lake.layout import zone_prefix
-from lake.store import Lake
+from citydata.storage.lake import Lake
+from citydata.storage.layout import zone_prefix
 from quality.drift import profile
 from quality.fidelity import FIDELITY
 from quality.non_gx import CheckInput, run_non_gx_checks

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from citydata.envfile import EnvFile
 from citydata.settings import Settings, load_settings
-from stack.envfile import EnvFile
 from stack.paths import StackPaths
 from stack.process import ManagedProcess, ProcessSpec, ServiceError, tail
 

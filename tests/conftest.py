@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+import connectors  # noqa: F401  (registers the source types specs name, as the CLI and Dagster do)
 from citydata.settings import Settings, load_settings
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+import connectors  # noqa: F401  (registers the source types specs name)
 from citydata.cli import (
     catalog,
     datasets,

@@ -63,8 +63,9 @@ def reindex(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from catalog.reindex import ReindexError, ReindexResult, reindex_local
+    from catalog.reindex import ReindexError, ReindexResult
     from catalog.reindex import reindex as reindex_api
+    from stack.ckan_reindex import reindex_local
 
     settings = load_settings()
     result: ReindexResult

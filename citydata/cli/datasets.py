@@ -12,7 +12,7 @@ from citydata.cli.console import console, err_console, print_json, print_table
 from citydata.cli.exit_codes import ExitCode
 from citydata.settings import load_settings
 from citydata.spec import DatasetSpec, SpecError, load_spec, load_specs, resolve_spec
-from citydata.spec.checks import deep_check
+from pipelines.spec_checks import deep_check
 
 app = typer.Typer(help="Dataset specs: list, show, validate.")
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]

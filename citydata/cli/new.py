@@ -30,7 +30,7 @@ def new(
 ) -> None:
     """Infer a spec from a file (encoding, layout, title, columns, types, key, admin units, personal
     data, expectations) and write it with comments; fill in the lines marked TODO, then run it."""
-    from ingest.draft import DraftError, source_name, target, write_draft
+    from pipelines.draft import DraftError, source_name, target, write_draft
 
     try:
         found_id, path = target(source, dataset_id, out, load_settings().specs_dir)

@@ -29,7 +29,7 @@ def report(
     json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """The latest quality result of a dataset; exit code 1 when it blocks promotion or is missing."""
-    from lake.store import Lake
+    from citydata.storage.lake import Lake
     from quality.fidelity import fidelity_summary
     from quality.reports import last_report
 
@@ -97,8 +97,8 @@ def suggest(
     max_values: Annotated[int, typer.Option(help="Largest value set to suggest.")] = 20,
 ) -> None:
     """Profile the latest cleaned pull and print expectations to paste into the spec's YAML."""
+    from citydata.storage.lake import Lake
     from ingest.clean import latest_clean
-    from lake.store import Lake
     from quality.suggest import suggest_expectations, to_yaml, without_defaults
     from quality.validate import read_clean
 

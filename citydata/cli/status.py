@@ -36,7 +36,7 @@ from citydata.spec.model import DatasetSpec
 if TYPE_CHECKING:
     import dagster as dg
 
-    from lake.store import Lake
+    from citydata.storage.lake import Lake
 
 DATASET_TAG = "citydata/dataset"
 _RESULT = {
@@ -151,9 +151,9 @@ def _report_quality(lake: Lake, spec: DatasetSpec) -> dict[str, Any] | None:
 
 def _published(lake: Lake, spec: DatasetSpec) -> dict[str, Any] | None:
     try:
-        from lake.published import read_pointer
+        from citydata.storage.published import read_pointer
     except ImportError:  # the published zone's reader is optional: read the pointer directly
-        from lake.layout import zone_prefix
+        from citydata.storage.layout import zone_prefix
 
         data = lake.get_json(zone_prefix("published", spec.agency.id, spec.id) + "_current.json")
         if not data:
@@ -173,7 +173,7 @@ def _published(lake: Lake, spec: DatasetSpec) -> dict[str, Any] | None:
 
 
 def _labeling(lake: Lake, spec: DatasetSpec, settings: Settings, errors: list[str]) -> dict[str, Any] | None:
-    from lake.layout import state_key
+    from citydata.storage.layout import state_key
 
     state = lake.get_json(state_key(spec.id, "labeling"))
     if not state:
@@ -258,7 +258,7 @@ def collect(settings: Settings) -> list[dict[str, Any]]:
     """The status of every valid spec in `settings.specs_dir`."""
     import dagster as dg
 
-    from lake.store import Lake
+    from citydata.storage.lake import Lake
 
     loaded = load_specs(settings.specs_dir)
     for error in loaded.errors:

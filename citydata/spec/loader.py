@@ -18,6 +18,7 @@ from citydata.spec.columns import format_loc, spec_column_problems
 from citydata.spec.fields import closest_field, rebase_paths, unknown_field_message
 from citydata.spec.locate import YamlIndex, display_path, parse_loc, split_problem
 from citydata.spec.model import DatasetSpec
+from citydata.spec.sources import require_sources
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class SpecError(ValueError):
     """A spec file is invalid; `problems` are 'file:line: field.path: message' lines.
 
     Problems may be given as `Problem`s or as 'field.path: message' strings (the stages' own
-    checks, see `citydata.spec.checks`): the line of the field is then looked up in the file.
+    checks, see `pipelines.spec_checks`): the line of the field is then looked up in the file.
     """
 
     def __init__(self, path: Path, problems: Sequence[str | Problem]) -> None:
@@ -110,6 +111,7 @@ def _read(path: Path) -> tuple[dict[str, object], YamlIndex]:
 
 def load_spec(path: Path) -> DatasetSpec:
     """The validated spec in `path` (named `<id>.yaml`); raises SpecError listing every problem."""
+    require_sources()
     data, index = _read(path)
     try:
         spec = DatasetSpec.model_validate(data)

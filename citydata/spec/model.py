@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
+from citydata.spec.formats import FormatOptions
 from citydata.spec.licenses import LICENSE_IDS, check_license
-from connectors.base import SourceConfig
-from connectors.formats.base import FormatOptions
-from connectors.registry import source_config_models
+from citydata.spec.sources import SourceConfig, on_register, source_union
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$")
 _CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z?LW#]+$")
@@ -164,17 +163,8 @@ class CleaningRules(StrictModel):
     )
 
 
-def _source_union() -> Any:
-    models = source_config_models()
-    if not models:
-        return dict[str, Any]
-    return Annotated[Union[models], Field(discriminator="type")]  # noqa: UP007 - built at runtime
-
-
 if TYPE_CHECKING:
     SourceSpec = SourceConfig
-else:
-    SourceSpec = _source_union()
 
 
 class DatasetSpec(StrictModel):
@@ -204,3 +194,12 @@ class DatasetSpec(StrictModel):
     labeling: dict[str, Any] = Field(
         default_factory=dict, description="Label Studio tasks (labeling/spec.py)."
     )
+
+
+def _complete_source_union() -> None:
+    """`source:` accepts the registered source types (citydata.spec.sources); until then the
+    model is incomplete and validating a spec says so."""
+    DatasetSpec.model_rebuild(_types_namespace={"SourceSpec": source_union()})
+
+
+on_register(_complete_source_union)

@@ -5,7 +5,7 @@ in Python); the rest of the file is parsed by pyarrow's streaming reader (``open
 read as a string (typing happens later, in cleaning).
 
 * **Encoding**: a BOM (UTF-8/16/32) wins; else ``options.encoding``; else
-  :func:`cleaning.encoding.detect_encoding` on the first 64 KiB (UTF-8, UTF-16 without BOM,
+  :func:`citydata.kernels.encoding.detect_encoding` on the first 64 KiB (UTF-8, UTF-16 without BOM,
   Windows-1258, Windows-1252, TCVN3, VNI, other code pages). pyarrow parses UTF-8 only, so any other
   encoding is transcoded chunk by chunk (1 MiB at a time, never the whole file) in a file-like
   object that pyarrow reads from. ``pyarrow.csv.ReadOptions(encoding=...)`` does the same through
@@ -100,10 +100,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from cleaning.buffers import string_span
-from cleaning.encoding import IncrementalDecoder as NfcDecoder
-from cleaning.encoding import detect_encoding
-from cleaning.libc import buffer_contains, keep_freed_memory
+from citydata.kernels.buffers import string_span
+from citydata.kernels.encoding import IncrementalDecoder as NfcDecoder
+from citydata.kernels.encoding import detect_encoding
+from citydata.kernels.libc import buffer_contains, keep_freed_memory
 from connectors.base import RawObject
 from connectors.formats._common import truncate, unique_names
 from connectors.formats.base import (

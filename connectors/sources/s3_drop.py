@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import urllib3
 from pydantic import Field, field_validator, model_validator
 
+from citydata.storage.layout import percent_decoded
 from connectors.base import (
     ENV_REF,
     Connector,
@@ -40,7 +41,6 @@ from connectors.base import (
     resolve_env,
     spool_chunks,
 )
-from lake.layout import percent_decoded
 
 if TYPE_CHECKING:
     from minio import Minio

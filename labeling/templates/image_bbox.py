@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from labeling.templates._xml import attr, header
+from labeling.templates._xml import attr, header, label_tags
 
 TASK_TYPE = "image_bbox"
 FROM_NAME = "label"
@@ -13,7 +13,7 @@ TO_NAME = "image"
 
 
 def render(lab: Any) -> str:
-    labels = "".join(f"\n    <Label value={attr(label)}/>" for label in lab.labels)
+    labels = label_tags(lab, "Label")
     return (
         f"<View>\n{header(lab)}  <Image name={attr(TO_NAME)} value={attr('$' + lab.main_column)}/>\n"
         f'  <RectangleLabels name="{FROM_NAME}" toName="{TO_NAME}">{labels}\n  </RectangleLabels>\n</View>\n'
@@ -50,7 +50,7 @@ def from_value(value: Any, lab: Any) -> tuple[list[dict[str, Any]], float] | Non
         return None
     result, scores = [], []
     for box in boxes:
-        if box["label"] not in lab.labels:
+        if box["label"] not in lab.label_ids:
             raise ValueError(f"pre-annotation label {box['label']!r} is not in labeling.labels")
         score = float(box.get("score", 1.0))
         scores.append(score)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from labeling.templates._xml import attr, header, plain
+from labeling.templates._xml import attr, header, label_tags, plain
 
 TASK_TYPE = "ner"
 FROM_NAME = "label"
@@ -13,7 +13,7 @@ TO_NAME = "text"
 
 
 def render(lab: Any) -> str:
-    labels = "".join(f"\n    <Label value={attr(label)}/>" for label in lab.labels)
+    labels = label_tags(lab, "Label")
     return (
         f'<View>\n{header(lab)}  <Labels name="{FROM_NAME}" toName="{TO_NAME}">{labels}\n  </Labels>\n'
         f"  <Text name={attr(TO_NAME)} value={attr('$' + lab.main_column)}/>\n</View>\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from labeling.templates._xml import attr, header, plain
+from labeling.templates._xml import attr, header, label_tags, plain
 
 TASK_TYPE = "record_verification"
 FROM_NAME = "verdict"
@@ -14,7 +14,7 @@ def render(lab: Any) -> str:
     fields = "".join(
         f'\n  <Header value={attr(c)} size="6"/>\n  <Text name="col_{c}" value="${c}"/>' for c in lab.columns
     )
-    choices = "".join(f"\n    <Choice value={attr(label)}/>" for label in lab.labels)
+    choices = label_tags(lab, "Choice")
     return (
         f"<View>\n{header(lab)}{fields.lstrip(chr(10))}\n"
         f'  <Choices name="{FROM_NAME}" toName="col_{lab.main_column}" choice="single">{choices}\n'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from labeling.templates._xml import attr, header, plain
+from labeling.templates._xml import attr, header, label_tags, plain
 
 TASK_TYPE = "text_classification"
 FROM_NAME = "label"
@@ -12,7 +12,7 @@ TO_NAME = "text"
 
 
 def render(lab: Any) -> str:
-    choices = "".join(f"\n    <Choice value={attr(label)}/>" for label in lab.labels)
+    choices = label_tags(lab, "Choice")
     extra = "".join(f'\n  <Text name="col_{c}" value="${c}"/>' for c in lab.columns[1:])
     return (
         f"<View>\n{header(lab)}  <Text name={attr(TO_NAME)} value={attr('$' + lab.main_column)}/>{extra}\n"

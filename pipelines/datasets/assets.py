@@ -10,10 +10,10 @@ import dagster as dg
 
 from citydata.settings import load_settings
 from citydata.spec.model import DatasetSpec
+from citydata.storage.lake import Lake
 from ingest.clean import clean_pull
 from ingest.detected import describe
 from ingest.pull import last_pull_id, pull
-from lake.store import Lake
 from pipelines.resources import S3Resource
 
 

@@ -20,8 +20,8 @@ import dagster as dg
 
 from citydata.settings import load_settings
 from citydata.spec.model import DatasetSpec
+from citydata.storage.lake import Lake
 from ingest.pull import last_pull_id
-from lake.store import Lake
 from pipelines.datasets.assets import asset_key
 from pipelines.resources import S3Resource
 from quality.result import QualityResult

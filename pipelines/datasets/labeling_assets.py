@@ -10,7 +10,7 @@ import dagster as dg
 
 from citydata.settings import load_settings
 from citydata.spec.model import DatasetSpec
-from lake.store import Lake
+from citydata.storage.lake import Lake
 from pipelines.datasets.assets import asset_key, key_part
 from pipelines.resources import S3Resource
 

@@ -19,9 +19,9 @@ from catalog.publish import PublishBlocked, publish_to_catalog, publish_to_lake
 from catalog.spec import parse_publication
 from citydata.settings import load_settings
 from citydata.spec.model import DatasetSpec
+from citydata.storage.lake import Lake
+from citydata.storage.published import current_key
 from lake.access import public_url, s3_uri
-from lake.published import current_key
-from lake.store import Lake
 from pipelines.datasets.assets import asset_key, key_part
 from pipelines.resources import CkanResource, S3Resource
 

@@ -11,9 +11,9 @@ from minio.deleteobjects import DeleteObject
 from catalog.mapping import slugify
 from citydata.clients import ckan_client
 from citydata.settings import Settings
+from citydata.storage.lake import Lake
+from citydata.storage.published import dataset_prefix, folders_of, staging_root
 from lake.access import set_public_read
-from lake.published import dataset_prefix, folders_of, staging_root
-from lake.store import Lake
 
 ZONES = ("raw", "clean", "quarantine", "reports", "published", "labels")
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from citydata.clients import s3_client
 from citydata.spec import load_spec
-from lake.store import Lake
+from citydata.storage.lake import Lake
 from pipelines.automation import DATASET_TAG, DROP_SENSOR_NAME, build_drop_zone_sensor, job_name
 
 pytestmark = pytest.mark.integration

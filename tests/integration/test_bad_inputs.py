@@ -13,11 +13,11 @@ import openpyxl
 import pyarrow.parquet as pq
 import pytest
 
-import cleaning.encoding  # noqa: F401 - registers the tcvn3 / cp1258-nfc codecs used below
+import citydata.kernels.encoding  # noqa: F401 - registers the tcvn3 / cp1258-nfc codecs used below
 from citydata.spec.model import DatasetSpec
+from citydata.storage.lake import Lake
 from ingest.clean import CleanError, clean_pull
 from ingest.pull import pull
-from lake.store import Lake
 
 pytestmark = pytest.mark.integration
 

@@ -18,9 +18,9 @@ import requests
 from citydata.clients import ckan_client
 from citydata.data import read_dataset
 from citydata.spec import load_specs
+from citydata.storage.lake import Lake
 from labeling.client import LabelStudio
 from labeling.pull import latest_labels_prefix
-from lake.store import Lake
 
 pytestmark = pytest.mark.integration
 CLI = str(Path(sys.executable).parent / "citydata")

@@ -37,12 +37,12 @@ from hypothesis import strategies as st
 from catalog.publish import PublishBlocked, publish_to_lake
 from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
+from citydata.storage.lake import Lake
+from citydata.storage.layout import zone_prefix
+from citydata.storage.published import read_manifest, read_version_table
 from connectors.formats.base import FormatOptions
 from ingest.clean import CleanError, clean_pull
 from ingest.pull import pull
-from lake.layout import zone_prefix
-from lake.published import read_manifest, read_version_table
-from lake.store import Lake
 from quality.validate import validate_clean
 from tests.integration.cleanup import purge_agency
 from tests.integration.generated_tables import NUMBER_KINDS, AgencyFile, Cell, Column

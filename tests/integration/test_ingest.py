@@ -14,12 +14,12 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-import cleaning.encoding  # noqa: F401 - registers the cp1258-nfc codec
+import citydata.kernels.encoding  # noqa: F401 - registers the cp1258-nfc codec
 from citydata.clients import s3_client
 from citydata.spec import load_spec
+from citydata.storage.lake import Lake
 from ingest.clean import clean_pull
 from ingest.pull import pull
-from lake.store import Lake
 
 pytestmark = pytest.mark.integration
 

@@ -15,9 +15,9 @@ from sqlalchemy.pool import NullPool
 
 from citydata.clients import ckan_client, s3_client
 from citydata.spec.model import DatasetSpec
+from citydata.storage.lake import Lake
 from ingest.clean import clean_pull
 from ingest.pull import pull
-from lake.store import Lake
 
 pytestmark = pytest.mark.integration
 

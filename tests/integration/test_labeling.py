@@ -12,13 +12,13 @@ import requests
 
 from citydata.clients import ckan_client
 from citydata.spec.model import DatasetSpec
+from citydata.storage.lake import Lake
+from citydata.storage.layout import state_key, zone_prefix
 from labeling.active import next_batch
 from labeling.client import LabelStudio, LabelStudioUnavailable
 from labeling.publish import publish
 from labeling.pull import pull
 from labeling.push import push
-from lake.layout import state_key, zone_prefix
-from lake.store import Lake
 
 pytestmark = pytest.mark.integration
 

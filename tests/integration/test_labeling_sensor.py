@@ -16,10 +16,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from citydata.spec import load_specs
+from citydata.storage.lake import Lake
 from labeling.client import LabelStudio
 from labeling.pull import latest_labels_prefix
 from labeling.push import find_project
-from lake.store import Lake
 from pipelines.datasets.assets import key_part
 from tests.integration.dagster_graphql import dagster_graphql
 

@@ -32,11 +32,9 @@ from citydata.clients import ckan_client
 from citydata.data import download_urls, read_dataset, read_table
 from citydata.settings import REPO_ROOT
 from citydata.spec.model import DatasetSpec
-from ingest.clean import clean_pull
-from ingest.pull import pull
-from lake.hashing import table_fingerprint
-from lake.layout import zone_prefix
-from lake.published import (
+from citydata.storage.lake import Lake
+from citydata.storage.layout import zone_prefix
+from citydata.storage.published import (
     dataset_prefix,
     listed_versions,
     read_manifest,
@@ -44,7 +42,9 @@ from lake.published import (
     read_version_table,
     staging_root,
 )
-from lake.store import Lake
+from ingest.clean import clean_pull
+from ingest.pull import pull
+from lake.hashing import table_fingerprint
 from tests.integration.cleanup import purge_agency
 
 pytestmark = pytest.mark.integration

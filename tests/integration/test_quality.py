@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 from citydata.cli.quality import app as quality_app
 from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
+from citydata.storage.lake import Lake
 from ingest.clean import clean_pull
 from ingest.pull import pull
-from lake.store import Lake
 from pipelines.datasets.assets import asset_key, build_dataset_assets, key_part
 from pipelines.datasets.checks import CHECK_NAME, build_quality_checks
 from pipelines.resources import S3Resource

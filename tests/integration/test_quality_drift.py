@@ -15,10 +15,10 @@ import pytest
 from catalog.publish import PublishBlocked, publish_to_lake
 from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
+from citydata.storage.lake import Lake
+from citydata.storage.published import read_manifest, read_pointer, read_version_table
 from ingest.clean import clean_pull
 from ingest.pull import pull
-from lake.published import read_manifest, read_pointer, read_version_table
-from lake.store import Lake
 from quality.reports import quality_keys
 from quality.result import QualityResult
 from quality.validate import validate_clean

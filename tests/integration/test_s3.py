@@ -9,8 +9,8 @@ from minio import Minio
 from minio.error import S3Error
 
 from citydata.clients import s3_client
+from citydata.storage.published import dataset_prefix
 from lake.access import set_public_read
-from lake.published import dataset_prefix
 
 pytestmark = pytest.mark.integration
 

@@ -29,10 +29,10 @@ import yaml
 
 from catalog.publish import PublishBlocked, publish_to_lake
 from citydata.spec.model import DatasetSpec
+from citydata.storage.lake import Lake
+from citydata.storage.published import read_manifest, read_version_table
 from ingest.clean import clean_pull
 from ingest.pull import pull
-from lake.published import read_manifest, read_version_table
-from lake.store import Lake
 from quality.validate import validate_clean
 from tests.integration.cleanup import purge_agency
 from tests.integration.wards_sources import FIRST_DATA_ROW, TABLE_DDL, api_document, report_workbook, wards

@@ -18,7 +18,7 @@ import yaml
 
 from citydata.clients import ckan_client
 from citydata.settings import REPO_ROOT
-from lake.store import Lake
+from citydata.storage.lake import Lake
 from tests.integration.cleanup import purge_agency
 
 pytestmark = pytest.mark.integration

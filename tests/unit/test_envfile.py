@@ -1,6 +1,6 @@
 import stat
 
-from stack.envfile import EnvFile
+from citydata.envfile import EnvFile
 
 
 def test_update_merges_and_keeps_file_private(tmp_path):

@@ -6,8 +6,8 @@ from typing import ClassVar
 
 import pytest
 
+from citydata.envfile import EnvFile
 from citydata.settings import Settings
-from stack.envfile import EnvFile
 from stack.manager import Stack, service_classes
 from stack.paths import StackPaths
 from stack.process import ProcessSpec, ServiceError

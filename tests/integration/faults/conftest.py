@@ -19,9 +19,9 @@ from catalog.client import CatalogClient
 from catalog.mapping import HASH_KEY, ROLE, extras_of
 from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
+from citydata.storage.lake import Lake
 from ingest.clean import clean_pull
 from ingest.pull import pull
-from lake.store import Lake
 from stack.manager import Stack
 from tests.integration.cleanup import purge_agency
 

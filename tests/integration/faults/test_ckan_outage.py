@@ -13,7 +13,7 @@ import pytest
 
 from catalog.client import CatalogClient, CatalogUnavailable
 from catalog.publish import publish
-from lake.published import read_pointer
+from citydata.storage.published import read_pointer
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 

@@ -11,8 +11,14 @@ import pytest
 
 from catalog.publish import publish
 from citydata.data import read_table
+from citydata.storage.published import (
+    listed_versions,
+    read_manifest,
+    read_pointer,
+    read_version_table,
+    staging_root,
+)
 from lake.promote import LakeUnavailable, PublishHooks
-from lake.published import listed_versions, read_manifest, read_pointer, read_version_table, staging_root
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 

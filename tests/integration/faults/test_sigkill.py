@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from citydata.settings import REPO_ROOT, dagster_environment
-from lake.published import dataset_prefix, read_pointer, staging_root
+from citydata.storage.published import dataset_prefix, read_pointer, staging_root
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 

@@ -10,8 +10,8 @@ import textwrap
 import pytest
 
 from citydata.clients import s3_client
+from citydata.storage.published import dataset_prefix
 from lake.access import is_public, set_public_read
-from lake.published import dataset_prefix
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +23,7 @@ WRITER = textwrap.dedent(
     from citydata.clients import s3_client
     from citydata.settings import load_settings
     from lake.access import set_public_read
-    from lake.published import dataset_prefix
+    from citydata.storage.published import dataset_prefix
 
     settings = load_settings()
     client = s3_client(settings)

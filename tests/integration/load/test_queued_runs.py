@@ -28,8 +28,8 @@ import yaml
 
 from citydata.clients import ckan_client
 from citydata.settings import REPO_ROOT, Settings, dagster_environment
-from lake.published import read_pointer
-from lake.store import Lake
+from citydata.storage.lake import Lake
+from citydata.storage.published import read_pointer
 from pipelines.automation import DATASET_TAG
 from pipelines.datasets.assets import key_part
 from stack.process import ManagedProcess, ProcessSpec

@@ -17,7 +17,7 @@ import pytest
 
 from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
-from lake.store import Lake
+from citydata.storage.lake import Lake
 from tests.integration.cleanup import purge_agency
 
 HEADER = "ma,ho_ten,cccd,so_dien_thoai,email,ghi_chu,cong_thuc,so_tien"

@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from citydata.clients import ckan_client
-from lake.published import dataset_prefix
+from citydata.storage.published import dataset_prefix
 
 pytestmark = pytest.mark.integration
 

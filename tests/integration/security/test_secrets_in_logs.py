@@ -17,9 +17,9 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
+from citydata.envfile import EnvFile
 from citydata.settings import REPO_ROOT, Settings
-from lake.store import Lake
-from stack.envfile import EnvFile
+from citydata.storage.lake import Lake
 
 pytestmark = pytest.mark.integration
 

@@ -17,9 +17,9 @@ import pytest
 
 from citydata.clients import s3_client
 from citydata.spec.model import DatasetSpec
+from citydata.storage.lake import Lake
+from citydata.storage.layout import UnsafeKeyError
 from ingest.pull import pull
-from lake.layout import UnsafeKeyError
-from lake.store import Lake
 
 pytestmark = pytest.mark.integration
 

@@ -14,11 +14,18 @@ from catalog.spec import (
     validate_publication_section,
 )
 from citydata.spec.model import DatasetSpec
+from citydata.storage.published import (
+    Pointer,
+    VersionEntry,
+    next_pointer,
+    parse_version,
+    staging_prefix,
+    version_prefix,
+)
 from lake.access import grants_public_read, public_read_statement, with_public_read
 from lake.exports import BOM, build_version, dictionary_rows
 from lake.hashing import canonical_json, sha256_file, table_fingerprint, value_hash
 from lake.promote import VersionOptions, build_hash
-from lake.published import Pointer, VersionEntry, next_pointer, parse_version, staging_prefix, version_prefix
 
 BASE = {
     "id": "bai-giu-xe",

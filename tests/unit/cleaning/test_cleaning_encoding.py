@@ -15,7 +15,7 @@ import unicodedata
 import pyarrow.csv as pv
 import pytest
 
-from cleaning.encoding import (
+from citydata.kernels.encoding import (
     IncrementalDecoder,
     decode_bytes,
     detect_encoding,

@@ -8,8 +8,8 @@ import sys
 import pyarrow as pa
 import pytest
 
-from cleaning import libc
-from cleaning.libc import buffer_contains, keep_freed_memory
+from citydata.kernels import libc
+from citydata.kernels.libc import buffer_contains, keep_freed_memory
 
 
 def test_buffer_search_agrees_with_python_on_slices() -> None:

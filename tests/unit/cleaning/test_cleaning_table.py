@@ -9,8 +9,8 @@ import pyarrow as pa
 import pyarrow.csv as pv
 import pytest
 
+from citydata.kernels.encoding import decode_bytes
 from cleaning.columns import rename_columns
-from cleaning.encoding import decode_bytes
 from cleaning.table import clean_table
 
 CSV = (

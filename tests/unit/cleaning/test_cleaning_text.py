@@ -247,7 +247,7 @@ def test_byte_screen_never_misses_a_cell_that_needs_work() -> None:
 
 
 def test_edge_space_check_with_empty_cells_and_slices() -> None:
-    from cleaning.buffers import has_edge_space
+    from citydata.kernels.buffers import has_edge_space
 
     assert not has_edge_space(pa.array(["a", "", "b", None, "c"]))
     assert has_edge_space(pa.array(["a", "", " b"]))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from citydata.spec.model import SourceSpec
+from citydata.spec.sources import source_union
 from connectors.base import ConnectorError
 from connectors.sources.rest_api import (
     _MISSING,
@@ -41,7 +41,7 @@ def follow(pagination, request, body=None, count=10, links=None):
 
 
 def test_spec_source_section_selects_the_rest_config():
-    source = TypeAdapter(SourceSpec).validate_python(
+    source = TypeAdapter(source_union()).validate_python(
         {
             "type": "rest_api",
             "url": BASE,

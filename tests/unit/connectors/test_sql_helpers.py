@@ -10,7 +10,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.engine import make_url
 
-from citydata.spec.model import SourceSpec
+from citydata.spec.sources import source_union
 from connectors.base import ConnectorError
 from connectors.sources._sql_values import decode_watermark, encode_watermark, iso_duration, json_value
 from connectors.sources.sql import SqlConfig, available_driver, resolve_url
@@ -19,7 +19,7 @@ URL = "postgresql+psycopg2://so_tn_mt@db.hcmc.gov.vn:5432/du_lieu"
 
 
 def test_spec_source_section_selects_the_sql_config():
-    source = TypeAdapter(SourceSpec).validate_python(
+    source = TypeAdapter(source_union()).validate_python(
         {
             "type": "sql",
             "url": "env:AGENCY_DB_URL",

@@ -12,7 +12,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-import cleaning.encoding  # noqa: F401 - registers the tcvn3 / vni / cp1258-nfc codecs
+import citydata.kernels.encoding  # noqa: F401 - registers the tcvn3 / vni / cp1258-nfc codecs
 import connectors.formats.csv as csv_module
 from connectors.base import RawObject, file_object
 from connectors.formats.base import FormatError, FormatOptions, ReadBatch, ReadInfo

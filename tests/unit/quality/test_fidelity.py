@@ -12,7 +12,7 @@ import openpyxl
 import pyarrow as pa
 import pytest
 
-import cleaning.encoding  # noqa: F401 - registers the cp1258-nfc codec (writes tone marks as Windows does)
+import citydata.kernels.encoding  # noqa: F401 - registers the cp1258-nfc codec (writes tone marks as Windows does)
 from quality.fidelity import RawFile, compare_with_sources, fidelity_outcome
 from quality.reference_values import UNREADABLE, expected_date, expected_number, expected_text, same_value
 

@@ -8,8 +8,15 @@ from pydantic import ValidationError
 from citydata.cli.get import CKAN_NAME
 from citydata.data import DataIntegrityError, _published_key
 from citydata.spec.model import DatasetSpec
+from citydata.storage.layout import (
+    UnsafeKeyError,
+    check_key,
+    safe_part,
+    safe_relative,
+    state_key,
+    zone_prefix,
+)
 from connectors.sources.s3_drop import S3DropConfig, unsafe_key_reason
-from lake.layout import UnsafeKeyError, check_key, safe_part, safe_relative, state_key, zone_prefix
 
 TRAVERSALS = [
     "../etc",

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from citydata.spec import SpecError, load_spec
-from citydata.spec.checks import deep_check
 from citydata.spec.licenses import CKAN_LICENSES, LICENSE_IDS, check_license
 from citydata.spec.model import DatasetSpec
+from pipelines.spec_checks import deep_check
 
 SPEC = """\
 id: bai-giu-xe

@@ -7,12 +7,12 @@ import jsonschema
 import pytest
 import yaml
 
+from citydata.cli.spec_docs.reference import REFERENCE_PATH, SCHEMA_PATH, render_reference, sections
+from citydata.cli.spec_docs.schema_file import render_schema
 from citydata.settings import REPO_ROOT
-from citydata.spec.reference import REFERENCE_PATH, SCHEMA_PATH, render_reference, sections
-from citydata.spec.schema_file import render_schema
 
 SAMPLES = sorted((REPO_ROOT / "datasets").glob("*.yaml"))
-COMMAND = "`.venv/bin/python -m citydata.spec.reference`"
+COMMAND = "`.venv/bin/python -m citydata.cli.spec_docs.reference`"
 
 
 def test_the_committed_reference_is_what_the_models_generate():

@@ -14,6 +14,8 @@
   appear under CKAN's CSV format facet.
 - Dataset search finds row values: the distinct values of a dataset's DataStore text columns
   (capped) are indexed with it (row_values.py).
+- DCAT-AP 3: the RDF profile `citydata_dcat_ap` (dcat_profile.py, an entry point of this package)
+  completes ckanext-dcat's output; its catalog settings `ckanext.citydata.catalog.*` are declared here.
 """
 
 from __future__ import annotations
@@ -80,6 +82,15 @@ class CitydataPlugin(plugins.SingletonPlugin):
         plugins.implements(IXloader, inherit=True)
     plugins.implements(plugins.IBlueprint)
     plugins.implements(plugins.IPackageController, inherit=True)
+    plugins.implements(plugins.IConfigDeclaration)
+
+    def declare_config_options(self, declaration: Any, key: Any) -> None:
+        from ckanext.citydata.dcat_profile import CATALOG_DEFAULTS
+
+        declaration.annotate("citydata: the DCAT catalog's own description (dcat_profile.py)")
+        group = key.ckanext.citydata.catalog
+        for name, default in CATALOG_DEFAULTS.items():
+            declaration.declare(getattr(group, name), default)
 
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         return with_row_values(pkg_dict)

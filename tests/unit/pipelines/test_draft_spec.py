@@ -22,12 +22,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-import cleaning.encoding  # noqa: F401 - registers the cp1258-nfc codec (how Windows writes Vietnamese)
+import citydata.kernels.encoding  # noqa: F401 - registers the cp1258-nfc codec (how Windows writes Vietnamese)
 from citydata.cli import app
 from citydata.cli.exit_codes import ExitCode
 from citydata.spec import load_spec
-from citydata.spec.checks import deep_check
-from ingest.draft import DraftError, draft_from, slug, target, write_draft
+from pipelines.draft import DraftError, draft_from, slug, target, write_draft
+from pipelines.spec_checks import deep_check
 
 TODAY = dt.date(2025, 7, 1)
 WARDS = ["Phường Bến Thành", "Phường Sài Gòn", "Phường Tân Định", "Phường Bàn Cờ", "Phường Chợ Lớn"]

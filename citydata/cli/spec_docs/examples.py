@@ -204,12 +204,16 @@ EXAMPLES: dict[str, list[dict[str, Any]]] = {
     "LabelingSpec": [
         {
             "task_type": "text_classification",
-            "labels": ["giao_thong", "moi_truong", "khac"],
+            "labels": {
+                "giao_thong": "Giao thông",
+                "moi_truong": {"vi": "Môi trường", "en": "Environment"},
+                "khac": "Khác",
+            },
             "columns": ["noi_dung"],
             "id_column": "ma_phan_anh",
             "sample_size": 500,
             "overlap": 2,
-            "instructions": "Chọn một lĩnh vực cho mỗi phản ánh.",
+            "instructions": {"vi": "Chọn một lĩnh vực cho mỗi phản ánh.", "en": "Pick one topic per report."},
         }
     ],
     "Sampling": [{"strategy": "stratified", "column": "phuong", "seed": 7}],

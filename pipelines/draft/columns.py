@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 
 from cleaning.admin_units import resolve_admin_unit
 from cleaning.identifiers import is_code_name
-from ingest.draft.sample import Sample
+from pipelines.draft.sample import Sample
 from quality.suggest import key_like
 
 Level = Literal["province", "district", "ward"]

@@ -26,8 +26,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lake.layout import safe_part, zone_prefix
-from lake.store import Lake
+from citydata.storage.lake import Lake
+from citydata.storage.layout import safe_part, zone_prefix
 
 ZONE = "published"
 CURRENT = "_current.json"

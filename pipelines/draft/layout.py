@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import PurePosixPath
 from typing import Any
 
-from ingest.draft.sample import Sample
+from pipelines.draft.sample import Sample
 
 _LAYOUT_FIELDS = ("skip_rows", "header_rows", "footer_rows")
 # Title rows that are not the table's title: the issuing body, the national motto, numbers, units.

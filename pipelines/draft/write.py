@@ -18,14 +18,14 @@ from typing import Any
 
 from citydata.settings import REPO_ROOT
 from citydata.spec import SpecError, load_spec
-from citydata.spec.checks import deep_check
 from citydata.spec.model import SLUG_RE
 from cleaning.columns import snake_case
 from connectors.formats.base import FormatOptions
-from ingest.draft.infer import Draft, build_draft
-from ingest.draft.layout import layout_to_pin, same_reading
-from ingest.draft.render import render
-from ingest.draft.sample import DraftError, Sample, fetch, is_url, read_sample
+from pipelines.draft.infer import Draft, build_draft
+from pipelines.draft.layout import layout_to_pin, same_reading
+from pipelines.draft.render import render
+from pipelines.draft.sample import DraftError, Sample, fetch, is_url, read_sample
+from pipelines.spec_checks import deep_check
 
 SCHEMA_FILE = REPO_ROOT / "datasets" / "spec.schema.json"
 DEFAULT_SAMPLE_ROWS = 50_000

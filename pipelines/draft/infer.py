@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from citydata.spec.model import DatasetSpec
-from ingest.draft.columns import ColumnFacts, column_facts, key_candidates, primary_key
-from ingest.draft.layout import describe_layout, title_from_name, title_from_rows
-from ingest.draft.sample import Sample
+from pipelines.draft.columns import ColumnFacts, column_facts, key_candidates, primary_key
+from pipelines.draft.layout import describe_layout, title_from_name, title_from_rows
+from pipelines.draft.sample import Sample
 from quality.suggest import MIN_EVIDENCE, suggest_expectations, without_defaults
 
 Path_ = tuple[str | int, ...]  # a location in the spec: ("schema", "columns", "ma_so")

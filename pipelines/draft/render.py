@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from ingest.draft.infer import Draft, Path_
+from pipelines.draft.infer import Draft, Path_
 
 _BLOCK: set[Path_] = {("schema", "columns")}  # mappings written one key per line below this depth
 

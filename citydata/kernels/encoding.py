@@ -21,7 +21,7 @@ import charset_normalizer
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cleaning._vi import vietnamese_score
+from citydata.kernels.vietnamese import vietnamese_score
 
 __all__ = [
     "DecodedText",

@@ -2,7 +2,7 @@
 
 Built from `DatasetSpec.model_json_schema` with the later stages' sections (quality, publication,
 labeling) given their own models' schemas instead of "any object": those models are imported
-here, when generating, never by the loader. Written by `python -m citydata.spec.reference`.
+here, when generating, never by the loader. Written by `python -m citydata.cli.spec_docs.reference`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from citydata.spec.checks import SECTION_MODELS, section_model
 from citydata.spec.model import DatasetSpec
+from pipelines.spec_checks import SECTION_MODELS, section_model
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 

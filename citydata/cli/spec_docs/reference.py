@@ -1,7 +1,7 @@
 """The spec reference (docs/spec-reference.md) and JSON Schema (datasets/spec.schema.json), from the models.
 
-    .venv/bin/python -m citydata.spec.reference            # write both files
-    .venv/bin/python -m citydata.spec.reference --check    # exit 1 when a committed file is stale
+    .venv/bin/python -m citydata.cli.spec_docs.reference            # write both files
+    .venv/bin/python -m citydata.cli.spec_docs.reference --check    # exit 1 when a committed file is stale
 
 Every field of every section: the base sections (citydata/spec/model.py), each source type
 (connectors/sources/), the format options, and the later stages' sections (quality, publication,
@@ -21,16 +21,16 @@ import yaml
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from citydata.cli.spec_docs.examples import EXAMPLES, SPEC_EXAMPLE
 from citydata.settings import REPO_ROOT
-from citydata.spec.checks import SECTION_MODELS, section_model
 from citydata.spec.columns import ADMIN_COLUMNS
-from citydata.spec.examples import EXAMPLES, SPEC_EXAMPLE
 from citydata.spec.licenses import CKAN_LICENSES
 from citydata.spec.model import DatasetSpec
+from pipelines.spec_checks import SECTION_MODELS, section_model
 
 REFERENCE_PATH = REPO_ROOT / "docs" / "spec-reference.md"
 SCHEMA_PATH = REPO_ROOT / "datasets" / "spec.schema.json"
-COMMAND = ".venv/bin/python -m citydata.spec.reference"
+COMMAND = ".venv/bin/python -m citydata.cli.spec_docs.reference"
 _SCALARS = {str: "text", int: "integer", float: "number", bool: "boolean", Path: "path"}
 
 
@@ -282,7 +282,7 @@ def _write_or_check(path: Path, text: str, check: bool) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from citydata.spec.schema_file import render_schema
+    from citydata.cli.spec_docs.schema_file import render_schema
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail when a committed file differs")

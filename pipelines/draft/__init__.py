@@ -5,8 +5,8 @@
 writes the file.
 """
 
-from ingest.draft.sample import DraftError
-from ingest.draft.write import (
+from pipelines.draft.sample import DraftError
+from pipelines.draft.write import (
     DEFAULT_SAMPLE_ROWS,
     DraftExistsError,
     Written,

@@ -18,8 +18,8 @@ from typing import Any, cast
 import pyarrow as pa
 import requests
 
+from citydata.kernels.encoding import detect_encoding
 from citydata.spec.model import DatasetSpec
-from cleaning.encoding import detect_encoding
 from connectors.base import RawObject, file_object, spool_chunks
 from connectors.formats.base import FormatError, FormatOptions, ReadBatch, ReadInfo
 from connectors.formats.registry import reader_for
