@@ -6,7 +6,7 @@
     publish_to_catalog(spec)  organization, groups, the dataset (DCAT-AP fields), its resources,
                               the DataStore table and its preview
     publish(spec)             both; publish_many(specs) in parallel threads
-    retire_missing(specs, policy)  datasets whose spec is gone: made private or deleted (never purged)
+    catalog.retire.retire_missing(specs, policy): datasets whose spec is gone, made private or deleted
 
 Idempotent: unchanged data (same source object, or same row fingerprint) writes nothing to S3;
 an unchanged package (same hash of the dict we would send, stored in the `citydata_hash` extra)
@@ -16,7 +16,7 @@ writes nothing to CKAN. A quality summary that is not promotable blocks publicat
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,19 +28,15 @@ from catalog.mapping import (
     DATASTORE_KEY,
     HASH_KEY,
     MANAGED_KEY,
-    ROLE,
-    Links,
-    datastore_fields,
-    datastore_rows,
     extras_of,
     group_dict,
-    host_role,
     organization_dict,
     package_dict,
     package_hash,
     stamp,
     with_resource_ids,
 )
+from catalog.resources import ROLE, Links, datastore_fields, datastore_rows, host_role
 from catalog.spec import PublicationSpec, parse_publication
 from citydata.settings import Settings, get_settings
 from citydata.spec.model import DatasetSpec
@@ -102,13 +98,6 @@ class PublishResult:
     @property
     def version(self) -> int:
         return self.lake.version
-
-
-@dataclass
-class RetireAction:
-    dataset: str
-    action: str  # made-private | deleted | kept | already-private
-    organization: str | None = None
 
 
 def _lake(settings: Settings, lake: Lake | None) -> Lake:
@@ -372,71 +361,3 @@ def publish_many(
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         return list(pool.map(one, specs))
-
-
-# --- retirement --------------------------------------------------------------------------------------
-def managed_packages(
-    client: CatalogClient, organizations: Iterable[str] | None = None
-) -> list[dict[str, Any]]:
-    """Every active dataset citydata publishes (private ones included)."""
-    fq = f"extras_{MANAGED_KEY}:true"
-    orgs = list(organizations or [])
-    if orgs:
-        fq += " AND organization:(" + " OR ".join(orgs) + ")"
-    out: list[dict[str, Any]] = []
-    start = 0
-    while True:
-        page = client.call(
-            "package_search", fq=fq, include_private=True, rows=500, start=start, sort="name asc"
-        )
-        out.extend(page["results"])
-        start += len(page["results"])
-        if not page["results"] or start >= page["count"]:
-            return out
-
-
-def retire_missing(
-    specs: Iterable[DatasetSpec],
-    policy: RetirePolicy = "private",
-    *,
-    settings: Settings | None = None,
-    client: CatalogClient | None = None,
-    lake: Lake | None = None,
-    organizations: Iterable[str] | None = None,
-    dry_run: bool = False,
-) -> list[RetireAction]:
-    """Datasets citydata published whose spec is gone: made private, or deleted (state=deleted,
-    restorable), or only reported (`keep`). Their lake versions are kept; nothing is purged.
-    Anonymous read of their files is revoked unless the policy is `keep`.
-    """
-    settings = settings or get_settings()
-    client = client or CatalogClient(settings)
-    lake = _lake(settings, lake)
-    wanted = {s.id for s in specs}
-    actions: list[RetireAction] = []
-    for pkg in managed_packages(client, organizations):
-        if pkg["name"] in wanted:
-            continue
-        org = (pkg.get("organization") or {}).get("name")
-        agency = extras_of(pkg).get("citydata_agency") or org
-        marker = f"retired:{policy}"
-        if policy == "keep":
-            actions.append(RetireAction(pkg["name"], "kept", org))
-            continue
-        if policy == "private" and pkg.get("private") and extras_of(pkg).get(HASH_KEY) == marker:
-            actions.append(RetireAction(pkg["name"], "already-private", org))
-            continue
-        actions.append(RetireAction(pkg["name"], "made-private" if policy == "private" else "deleted", org))
-        if dry_run:
-            continue
-        # The hash extra no longer matches any desired package: a spec that comes back republishes.
-        extras = [e for e in pkg.get("extras", []) if e.get("key") != HASH_KEY]
-        extras.append({"key": HASH_KEY, "value": marker})
-        if policy == "private":
-            client.call("package_patch", id=pkg["id"], private=True, extras=extras)
-        else:
-            client.call("package_patch", id=pkg["id"], extras=extras)
-            client.call("package_delete", id=pkg["id"])
-        if agency:
-            set_public_read(lake.client, lake.bucket, dataset_prefix(agency, pkg["name"]), False)
-    return actions

@@ -29,7 +29,7 @@ def retire(
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Datasets citydata published whose spec is no longer in the specs folder."""
-    from catalog.publish import retire_missing
+    from catalog.retire import retire_missing
 
     if policy not in ("private", "delete", "keep"):
         raise typer.BadParameter("policy must be private, delete or keep", param_hint="--policy")

@@ -32,21 +32,18 @@ record, or whose records are the same multiset as last time (an order-independen
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 import tempfile
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import IO, Annotated, Any, Literal
-from urllib.parse import quote, quote_plus, urljoin
+from typing import IO, Any, Literal
+from urllib.parse import quote, quote_plus
 
 import requests
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from connectors.base import (
     ENV_REF,
@@ -59,6 +56,24 @@ from connectors.base import (
     spool_chunks,
 )
 from connectors.http import session
+from connectors.sources._rest_json import (
+    MISSING,
+    dig,
+    dumps,
+    later,
+    loads,
+    param_text,
+    records_of,
+    state_value,
+)
+from connectors.sources._rest_paging import (
+    ConfigModel,
+    NoPagination,
+    PageNumberPagination,
+    PageRequest,
+    Pagination,
+    ServedPage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -69,84 +84,7 @@ JSONL_MEDIA_TYPE = "application/x-ndjson"
 _HASH_MOD = 2**256
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class NoPagination(_Model):
-    """One request, one page."""
-
-    type: Literal["none"] = "none"
-
-
-class PageNumberPagination(_Model):
-    """`?page=1&page_size=100`, then page 2, 3... until an empty (or short) page."""
-
-    type: Literal["page_number"]
-    param: str = Field("page", description="Query parameter of the page number.")
-    start: int = Field(1, ge=0, description="First page number.")
-    size_param: str | None = Field(
-        None, description="Query parameter of the page size, e.g. page_size; none: the server's default."
-    )
-    size: int | None = Field(
-        None, ge=1, description="Page size, sent as size_param; also the short-page threshold."
-    )
-    stop_on_short_page: bool = Field(
-        True, description="A page with fewer than `size` records is the last one."
-    )
-
-
-class OffsetPagination(_Model):
-    """`?offset=0&limit=100`; the offset advances by the number of records actually received."""
-
-    type: Literal["offset"]
-    offset_param: str = Field("offset", description="Query parameter of the offset.")
-    limit_param: str = Field("limit", description="Query parameter of the page size.")
-    limit: int = Field(100, ge=1, description="Records asked per page.")
-    start: int = Field(0, ge=0, description="First offset.")
-    stop_on_short_page: bool = Field(
-        True, description="A page with fewer than `limit` records is the last one."
-    )
-
-
-class CursorPagination(_Model):
-    """The response carries the next cursor (`cursor_path`), sent back as `param`."""
-
-    type: Literal["cursor"]
-    cursor_path: str = Field(
-        min_length=1, description="Dotted path of the next cursor in the response, e.g. meta.next_cursor."
-    )
-    param: str = Field("cursor", description="Query parameter the cursor is sent as.")
-
-
-class NextUrlPagination(_Model):
-    """The response carries the next page's URL (`next_path`, e.g. "links.next" or "next")."""
-
-    type: Literal["next_url"]
-    next_path: str = Field(
-        min_length=1, description="Dotted path of the next page's URL in the response, e.g. links.next."
-    )
-
-
-class LinkHeaderPagination(_Model):
-    """RFC 8288 `Link: <https://...?page=2>; rel="next"` headers (GitHub style)."""
-
-    type: Literal["link_header"]
-    rel: str = Field("next", description="Link relation of the next page.")
-
-
-Pagination = Annotated[
-    NoPagination
-    | PageNumberPagination
-    | OffsetPagination
-    | CursorPagination
-    | NextUrlPagination
-    | LinkHeaderPagination,
-    Field(discriminator="type"),
-]
-
-
-class Incremental(_Model):
+class Incremental(ConfigModel):
     """Send the largest `field` value seen last run as query parameter `param`."""
 
     param: str = Field(
@@ -219,118 +157,6 @@ def redact(text: str, secrets: list[str]) -> str:
     return text
 
 
-_MISSING = object()
-
-
-def dig(value: Any, path: str | None) -> Any:
-    """The value at a dotted path ("data.items", "results.0.id"); `_MISSING` when absent."""
-    if not path:
-        return value
-    for part in path.split("."):
-        if isinstance(value, dict):
-            if part not in value:
-                return _MISSING
-            value = value[part]
-        elif isinstance(value, list) and re.fullmatch(r"-?\d+", part):
-            index = int(part)
-            if not -len(value) <= index < len(value):
-                return _MISSING
-            value = value[index]
-        else:
-            return _MISSING
-    return value
-
-
-def records_of(body: Any, path: str | None) -> list[Any]:
-    """The record list of a page; ValueError says what is there instead."""
-    found = dig(body, path)
-    if found is _MISSING:
-        raise ValueError(f"records_path {path!r} not found in the response")
-    if found is None:
-        return []
-    if not isinstance(found, list):
-        where = f"records_path {path!r}" if path else "the response (set records_path)"
-        raise ValueError(f"{where} is a {type(found).__name__}, not a list of records")
-    return found
-
-
-def param_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def later(a: Any, b: Any) -> bool:
-    """Whether `a` is after `b`: numbers numerically, anything else as text (ISO dates sort)."""
-    x, y = _as_number(a), _as_number(b)
-    if x is not None and y is not None:
-        try:
-            return x > y
-        except ArithmeticError:  # NaN
-            return False
-    return str(a) > str(b)
-
-
-def _as_number(value: Any) -> Decimal | None:
-    if isinstance(value, Number):
-        return Decimal(str(value))
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return Decimal(value)
-    return None
-
-
-class Number(str):
-    """A JSON number with a fraction or exponent, kept as written ("1.50", "1e-7")."""
-
-    __slots__ = ()
-
-
-def loads(data: bytes | str) -> Any:
-    """Parse JSON keeping non-integer numbers exactly as written (as `Number`)."""
-    return json.loads(data, parse_float=Number)
-
-
-def dumps(value: Any, sort_keys: bool = False) -> str:
-    """Compact JSON (UTF-8 text, not \\u escapes) writing `Number`s exactly as they were read."""
-    out: list[str] = []
-    _encode(value, out, sort_keys)
-    return "".join(out)
-
-
-def _encode(value: Any, out: list[str], sort_keys: bool) -> None:
-    if isinstance(value, Number):
-        out.append(str.__str__(value))
-    elif isinstance(value, str):
-        out.append(json.dumps(value, ensure_ascii=False))
-    elif isinstance(value, dict):
-        out.append("{")
-        items = sorted(value.items()) if sort_keys else value.items()
-        for i, (key, item) in enumerate(items):
-            if i:
-                out.append(",")
-            out.append(json.dumps(str(key), ensure_ascii=False))
-            out.append(":")
-            _encode(item, out, sort_keys)
-        out.append("}")
-    elif isinstance(value, list):
-        out.append("[")
-        for i, item in enumerate(value):
-            if i:
-                out.append(",")
-            _encode(item, out, sort_keys)
-        out.append("]")
-    else:  # int, bool, None, float (NaN/Infinity as Python's json writes them)
-        out.append(json.dumps(value))
-
-
-def state_value(value: Any) -> Any:
-    """An incremental value as plain JSON for the state (a `Number` becomes an int or float)."""
-    if isinstance(value, Number):
-        number = Decimal(str(value))
-        return int(number) if number == number.to_integral_value() and "." not in value else float(number)
-    return value
-
-
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds to wait from a Retry-After header (delta-seconds or HTTP date); None if absent/bad."""
     if not value:
@@ -345,84 +171,6 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
-@dataclass(frozen=True)
-class PageRequest:
-    """One page to ask for: `url` plus `params` (added to the URL's own query string)."""
-
-    url: str
-    params: dict[str, str]
-    position: int | str | None = None  # page number, offset or cursor that produced it
-
-    def full_url(self) -> str:
-        prepared = requests.PreparedRequest()
-        prepared.prepare_url(self.url, self.params)
-        return str(prepared.url)
-
-
-def first_request(pagination: Any, url: str, params: dict[str, str]) -> PageRequest:
-    if isinstance(pagination, PageNumberPagination):
-        extra = {pagination.param: str(pagination.start)}
-        if pagination.size_param and pagination.size is not None:
-            extra[pagination.size_param] = str(pagination.size)
-        return PageRequest(url, {**params, **extra}, pagination.start)
-    if isinstance(pagination, OffsetPagination):
-        extra = {
-            pagination.offset_param: str(pagination.start),
-            pagination.limit_param: str(pagination.limit),
-        }
-        return PageRequest(url, {**params, **extra}, pagination.start)
-    return PageRequest(url, dict(params))
-
-
-def next_request(
-    pagination: Any,
-    current: PageRequest,
-    *,
-    body: Any,
-    count: int,
-    links: dict[str, dict[str, str]],
-    page_url: str,
-) -> PageRequest | None:
-    """The page after `current` (which returned `count` records), or None when it was the last.
-
-    `links` is `requests.Response.links`; `page_url` the URL actually served (relative next
-    links are resolved against it). ValueError when the response is inconsistent.
-    """
-    if isinstance(pagination, PageNumberPagination):
-        if count == 0 or (pagination.stop_on_short_page and pagination.size and count < pagination.size):
-            return None
-        assert isinstance(current.position, int)
-        page = current.position + 1
-        return PageRequest(current.url, {**current.params, pagination.param: str(page)}, page)
-    if isinstance(pagination, OffsetPagination):
-        if count == 0 or (pagination.stop_on_short_page and count < pagination.limit):
-            return None
-        assert isinstance(current.position, int)
-        offset = current.position + count
-        return PageRequest(current.url, {**current.params, pagination.offset_param: str(offset)}, offset)
-    if isinstance(pagination, CursorPagination):
-        cursor = dig(body, pagination.cursor_path)
-        if count == 0 or cursor is _MISSING or cursor is None or cursor == "" or cursor is False:
-            return None
-        cursor = param_text(cursor)
-        if cursor == current.position:
-            raise ValueError(f"the server returned the same cursor twice ({pagination.cursor_path})")
-        return PageRequest(current.url, {**current.params, pagination.param: cursor}, cursor)
-    if isinstance(pagination, NextUrlPagination):
-        nxt = dig(body, pagination.next_path)
-        if count == 0 or nxt is _MISSING or not nxt:
-            return None
-        if not isinstance(nxt, str):
-            raise ValueError(f"{pagination.next_path} is a {type(nxt).__name__}, not a URL")
-        return PageRequest(urljoin(page_url, nxt), {})
-    if isinstance(pagination, LinkHeaderPagination):
-        link = links.get(pagination.rel)
-        if not link or not link.get("url"):
-            return None
-        return PageRequest(urljoin(page_url, link["url"]), {})
-    return None
 
 
 # --- the connector ---------------------------------------------------------------------------
@@ -490,7 +238,7 @@ class RestApiConnector(Connector[RestApiConfig]):
         spool = _RecordSpool(self.context.workdir)
         pages: list[RawObject] = []
         newest = previous
-        request: PageRequest | None = first_request(cfg.pagination, cfg.url, params)
+        request: PageRequest | None = cfg.pagination.first(cfg.url, params)
         seen_urls: set[str] = set()
         first_url = ""
         try:
@@ -527,21 +275,15 @@ class RestApiConnector(Connector[RestApiConfig]):
                     if cfg.incremental:
                         value = dig(record, cfg.incremental.field)
                         if (
-                            value is not _MISSING
+                            value is not MISSING
                             and value is not None
                             and (newest is None or later(value, newest))
                         ):
                             newest = value
                 log.info("%s: page %d, %d records", page_url, len(pages), len(records))
                 try:
-                    request = next_request(
-                        cfg.pagination,
-                        request,
-                        body=body,
-                        count=len(records),
-                        links=resp.links,
-                        page_url=resp.url,
-                    )
+                    served = ServedPage(body, len(records), resp.url, resp.links)
+                    request = cfg.pagination.next(request, served)
                 except ValueError as exc:
                     raise ConnectorError(f"{page_url}: {exc}") from exc
         except BaseException:

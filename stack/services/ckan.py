@@ -7,12 +7,10 @@ migrations, DataStore permissions, sysadmin, API tokens) and skips what is alrea
 
 from __future__ import annotations
 
-import base64
 import configparser
 import hashlib
 import hmac
 import json
-import os
 import string
 import subprocess
 import urllib.parse
@@ -24,6 +22,7 @@ from typing import ClassVar
 from stack.paths import STACK_SOURCE_DIR
 from stack.process import ProcessSpec, ServiceError
 from stack.service import Service, file_digest, http_ok
+from stack.services._ckan_support import DATASTORE_TEXT_SEARCH, b64url_decode, private_write, sql_literal
 from stack.services.postgres import PostgresService
 
 SOURCE_DIR = STACK_SOURCE_DIR / "ckan"
@@ -39,21 +38,6 @@ PLUGINS = (
 )
 
 MAIN_DB, MAIN_ROLE = "ckan", "ckan"
-# The DataStore's full-text search configuration (see ckan.overrides.ini), idempotent. The database
-# default is what CKAN's `zfulltext` trigger and the bulk load's `to_tsvector(text)` use; CKAN's
-# queries name it (ckan.datastore.default_fts_lang), so rows and queries are folded alike.
-DATASTORE_TEXT_SEARCH = """
-CREATE EXTENSION IF NOT EXISTS unaccent;
-DO $$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = 'citydata_vi') THEN
-    CREATE TEXT SEARCH CONFIGURATION public.citydata_vi (COPY = pg_catalog.simple);
-    ALTER TEXT SEARCH CONFIGURATION public.citydata_vi
-      ALTER MAPPING FOR hword, hword_part, word, asciiword, asciihword, hword_asciipart
-      WITH public.unaccent, pg_catalog.simple;
-  END IF;
-END $$;
-ALTER DATABASE ckan_datastore SET default_text_search_config = 'public.citydata_vi';
-"""
 DATASTORE_DB, DATASTORE_WRITE_ROLE, DATASTORE_READ_ROLE = (
     "ckan_datastore",
     "ckan_datastore",
@@ -75,21 +59,6 @@ _CKAN_WITH_ENV_ARG = (
     "import os, sys; from ckan.cli.cli import ckan; "
     "sys.argv = ['ckan', *sys.argv[1:], os.environ.pop('CITYDATA_SECRET_ARG')]; ckan()"
 )
-
-
-def _sql_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _b64url_decode(part: str) -> bytes:
-    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-
-
-def _private_write(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.chmod(path, 0o600)
 
 
 class CkanService(Service):
@@ -172,7 +141,7 @@ class CkanService(Service):
         if not self.ini.exists():
             # Created private first: `ckan generate config` writes the SECRET_KEY into it.
             tmp = self.ini.with_suffix(".new")
-            _private_write(tmp, "")
+            private_write(tmp, "")
             self.ctx.run([self.ckan_bin, "generate", "config", tmp], service=self.name, cwd=self.data_dir)
             tmp.replace(self.ini)
             (self.data_dir / ".overrides-digest").unlink(missing_ok=True)
@@ -260,7 +229,7 @@ class CkanService(Service):
         if marker.exists() and marker.read_text().strip() == digest:
             return
         rendered = self.data_dir / ".overrides.ini"
-        _private_write(rendered, body)
+        private_write(rendered, body)
         try:
             self.ctx.run([self.ckan_bin, "config-tool", self.ini, "-f", rendered], service=self.name)
         finally:
@@ -271,7 +240,7 @@ class CkanService(Service):
     def _ensure_sysadmin(self, pg: PostgresService, password: str) -> None:
         name = self.settings.ckan.sysadmin
         row = pg.psql(
-            f"SELECT sysadmin FROM \"user\" WHERE name = {_sql_literal(name)} AND state = 'active';",
+            f"SELECT sysadmin FROM \"user\" WHERE name = {sql_literal(name)} AND state = 'active';",
             MAIN_DB,
         ).strip()
         if row == "t":
@@ -318,19 +287,19 @@ class CkanService(Service):
                 secret = "string:" + parser.get("app:main", "SECRET_KEY")
             kind, _, value = secret.partition(":")
             key = Path(value).read_text() if kind == "file" else value
-            header = json.loads(_b64url_decode(parts[0]))
-            payload = json.loads(_b64url_decode(parts[1]))
+            header = json.loads(b64url_decode(parts[0]))
+            payload = json.loads(b64url_decode(parts[1]))
         except (configparser.Error, OSError, ValueError):
             return False
         if header.get("alg") != "HS256" or not isinstance(payload.get("jti"), str):
             return False
         expected = hmac.new(key.encode(), f"{parts[0]}.{parts[1]}".encode(), hashlib.sha256).digest()
-        if not hmac.compare_digest(expected, _b64url_decode(parts[2])):
+        if not hmac.compare_digest(expected, b64url_decode(parts[2])):
             return False
         found = pg.psql(
             'SELECT 1 FROM api_token t JOIN "user" u ON u.id = t.user_id '
-            f"WHERE t.id = {_sql_literal(payload['jti'])} "
-            f"AND u.name = {_sql_literal(self.settings.ckan.sysadmin)} "
+            f"WHERE t.id = {sql_literal(payload['jti'])} "
+            f"AND u.name = {sql_literal(self.settings.ckan.sysadmin)} "
             "AND u.state = 'active' AND u.sysadmin;",
             MAIN_DB,
         ).strip()

@@ -26,7 +26,8 @@ import typer
 from typer.testing import CliRunner
 
 from catalog.client import CatalogClient
-from catalog.publish import PublishBlocked, PublishError, publish, publish_to_lake, retire_missing
+from catalog.publish import PublishBlocked, PublishError, publish, publish_to_lake
+from catalog.retire import retire_missing
 from citydata.cli.get import get
 from citydata.clients import ckan_client
 from citydata.data import download_urls, read_dataset, read_table

@@ -16,7 +16,8 @@ import pytest
 import yaml
 
 from catalog.client import CatalogClient
-from catalog.mapping import HASH_KEY, ROLE, extras_of
+from catalog.mapping import HASH_KEY, extras_of
+from catalog.resources import ROLE
 from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
 from citydata.storage.lake import Lake

@@ -5,17 +5,11 @@ import copy
 import pytest
 
 from catalog.mapping import (
-    CSV_FORMAT,
     DATASTORE_KEY,
     EU,
     HASH_KEY,
-    ROLE,
     SYNTHETIC_TAGS,
-    Links,
     clean_tag,
-    datastore_fields,
-    datastore_marker,
-    datastore_type,
     extras_of,
     frequency_uri,
     group_names,
@@ -26,8 +20,16 @@ from catalog.mapping import (
     stamp,
     tags_for,
     theme_uris,
-    vn_number,
     with_resource_ids,
+)
+from catalog.resources import (
+    CSV_FORMAT,
+    ROLE,
+    Links,
+    datastore_fields,
+    datastore_marker,
+    datastore_type,
+    vn_number,
 )
 from catalog.spec import PublicationSpec, parse_publication
 from citydata.spec.model import DatasetSpec

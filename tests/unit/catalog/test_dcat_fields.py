@@ -24,7 +24,8 @@ from catalog.dcat_fields import (
     license_uri,
     relation_uri,
 )
-from catalog.mapping import Links, extras_of, package_dict
+from catalog.mapping import extras_of, package_dict
+from catalog.resources import Links
 from catalog.spec import PublicationSpec
 from citydata.settings import REPO_ROOT
 from citydata.spec.licenses import CKAN_LICENSES

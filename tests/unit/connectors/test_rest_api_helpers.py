@@ -8,36 +8,25 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from citydata.spec.sources import source_union
-from connectors.base import ConnectorError
-from connectors.sources.rest_api import (
-    _MISSING,
+from connectors.base import ConnectorError, resolve_env
+from connectors.sources._rest_json import MISSING, Number, dig, dumps, later, loads, records_of, state_value
+from connectors.sources._rest_paging import (
     CursorPagination,
     LinkHeaderPagination,
     NextUrlPagination,
     NoPagination,
-    Number,
     OffsetPagination,
     PageNumberPagination,
     PageRequest,
-    RestApiConfig,
-    dig,
-    dumps,
-    first_request,
-    later,
-    loads,
-    next_request,
-    parse_retry_after,
-    records_of,
-    redact,
-    resolve_env,
-    state_value,
+    ServedPage,
 )
+from connectors.sources.rest_api import RestApiConfig, parse_retry_after, redact
 
 BASE = "https://api.hcmc.gov.vn/v1/ho-so"
 
 
 def follow(pagination, request, body=None, count=10, links=None):
-    return next_request(pagination, request, body=body, count=count, links=links or {}, page_url=BASE)
+    return pagination.next(request, ServedPage(body, count, BASE, links or {}))
 
 
 def test_spec_source_section_selects_the_rest_config():
@@ -93,7 +82,7 @@ def test_dig_and_records():
     body = {"data": {"items": [{"id": 1}, {"id": 2}], "empty": None}, "list": [[{"a": 1}]]}
     assert dig(body, "data.items.1.id") == 2
     assert dig(body, "list.0.0.a") == 1
-    assert dig(body, "data.nope") is _MISSING and dig(body, "data.items.5") is _MISSING
+    assert dig(body, "data.nope") is MISSING and dig(body, "data.items.5") is MISSING
     assert dig(body, None) is body
     assert records_of(body, "data.items") == [{"id": 1}, {"id": 2}]
     assert records_of(body, "data.empty") == []
@@ -137,7 +126,7 @@ def test_parse_retry_after():
 
 def test_page_number_urls():
     pagination = PageNumberPagination(type="page_number", param="trang", size_param="so_dong", size=50)
-    first = first_request(pagination, BASE + "?tinh=79", {"loai": "hộ kinh doanh"})
+    first = pagination.first(BASE + "?tinh=79", {"loai": "hộ kinh doanh"})
     assert first.full_url() == BASE + "?tinh=79&loai=h%E1%BB%99+kinh+doanh&trang=1&so_dong=50"
     second = follow(pagination, first, count=50)
     assert second is not None and second.params["trang"] == "2" and second.position == 2
@@ -147,7 +136,7 @@ def test_page_number_urls():
 
 def test_offset_urls_follow_records_received():
     pagination = OffsetPagination(type="offset", limit=100, stop_on_short_page=False)
-    first = first_request(pagination, BASE, {})
+    first = pagination.first(BASE, {})
     assert first.full_url() == BASE + "?offset=0&limit=100"
     second = follow(pagination, first, count=40)  # the server capped the page at 40
     assert second is not None and second.full_url() == BASE + "?offset=40&limit=100"
@@ -157,7 +146,7 @@ def test_offset_urls_follow_records_received():
 
 def test_cursor_urls():
     pagination = CursorPagination(type="cursor", cursor_path="meta.next", param="after")
-    first = first_request(pagination, BASE, {"q": "x"})
+    first = pagination.first(BASE, {"q": "x"})
     assert first.full_url() == BASE + "?q=x"
     second = follow(pagination, first, body={"meta": {"next": "YWJj/+="}})
     assert second is not None and second.full_url() == BASE + "?q=x&after=YWJj%2F%2B%3D"

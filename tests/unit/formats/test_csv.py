@@ -13,7 +13,9 @@ import pyarrow as pa
 import pytest
 
 import citydata.kernels.encoding  # noqa: F401 - registers the tcvn3 / vni / cp1258-nfc codecs
-import connectors.formats.csv as csv_module
+import connectors.formats.csv.parsing as csv_parsing
+import connectors.formats.csv.pieces as csv_pieces
+import connectors.formats.csv.reader as csv_reader
 from connectors.base import RawObject, file_object
 from connectors.formats.base import FormatError, FormatOptions, ReadBatch, ReadInfo
 from connectors.formats.csv import CsvReader
@@ -24,14 +26,15 @@ def parse_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
     """Every test twice: one pass over the whole file, and pieces parsed on threads (as small as
     48 bytes, at most 16 per file, so the cuts land everywhere: mid-header, mid-quote...)."""
     if request.param == "in pieces":
-        cut = csv_module._cut_pieces
+        cut = csv_pieces._cut_pieces
 
         def small_pieces(raw: RawObject, encoding: Any, layout: Any, size: int) -> Any:
             return cut(raw, encoding, layout, max(48, (raw.size or len(raw.data or b"")) // 16))
 
-        monkeypatch.setattr(csv_module, "PIECE_BYTES", 48)
-        monkeypatch.setattr(csv_module, "PARSE_THREADS", 2)  # also on a one-core machine
-        monkeypatch.setattr(csv_module, "_cut_pieces", small_pieces)
+        monkeypatch.setattr(csv_reader, "PIECE_BYTES", 48)
+        monkeypatch.setattr(csv_reader, "PARSE_THREADS", 2)  # also on a one-core machine
+        monkeypatch.setattr(csv_pieces, "PARSE_THREADS", 2)
+        monkeypatch.setattr(csv_pieces, "_cut_pieces", small_pieces)
     return str(request.param)
 
 
@@ -426,7 +429,8 @@ def test_20_mb_cell(tmp_path: Path) -> None:
 
 
 def test_record_over_the_limit_is_a_format_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(csv_module, "MAX_BLOCK", 2**20)
+    monkeypatch.setattr(csv_parsing, "MAX_BLOCK", 2**20)
+    monkeypatch.setattr(csv_pieces, "MAX_BLOCK", 2**20)
     data = b'a,b\n1,2\n2,3\n3,"' + b"y" * (5 * 2**20) + b'"\n4,5\n'
     with pytest.raises(FormatError, match=r"huge\.csv: a record after line \d+ is larger than"):
         read(data, name="huge.csv", block_size=2**18)
@@ -478,13 +482,13 @@ def test_a_late_bad_row_switches_to_serial_parsing_without_losing_or_repeating_r
     rows[35_000] = "35000,too,many,fields"  # line 35002
     data = ("line,text,value\n" + "\n".join(rows) + "\n").encode()
     modes: list[bool] = []
-    original = csv_module._FileReader._pass
+    original = csv_parsing._FileReader._pass
 
-    def spy(self: csv_module._FileReader):  # type: ignore[no-untyped-def]
+    def spy(self: csv_parsing._FileReader):  # type: ignore[no-untyped-def]
         modes.append(self.threaded)
         return original(self)
 
-    monkeypatch.setattr(csv_module._FileReader, "_pass", spy)
+    monkeypatch.setattr(csv_parsing._FileReader, "_pass", spy)
     batches, _ = read(data, block_size=16 * 1024, batch_rows=1000)
     assert modes == [True, False]
     kept = [i for i in range(40_000) if i not in (30_000, 35_000)]
@@ -578,15 +582,16 @@ def test_pieces_give_exactly_what_one_pass_gives(
         lines.insert(rng.randint(250, 350), '999;12" màn hình;x')  # a quote the parser takes literally
     data = (newline.join(lines) + rng.choice([newline, ""])).encode()
     parsed: list[int] = []
-    parse = csv_module._PieceReader._parse
+    parse = csv_pieces._PieceReader._parse
 
-    def counting(self: csv_module._PieceReader, piece: csv_module._Piece) -> Any:
+    def counting(self: csv_pieces._PieceReader, piece: csv_pieces._Piece) -> Any:
         read, spanned = parse(self, piece)
         parsed.append(sum(b.table.num_rows for b in read))
         return read, spanned
 
-    monkeypatch.setattr(csv_module._PieceReader, "_parse", counting)
-    monkeypatch.setattr(csv_module, "PARSE_THREADS", 2)
+    monkeypatch.setattr(csv_pieces._PieceReader, "_parse", counting)
+    monkeypatch.setattr(csv_reader, "PARSE_THREADS", 2)
+    monkeypatch.setattr(csv_pieces, "PARSE_THREADS", 2)
 
     def run(piece_bytes: int) -> tuple[list[dict[str, str]], list[int], list[tuple[int, str, str | None]]]:
         raw = RawObject(name="t.csv", source_uri="file:///t.csv", data=data)
@@ -780,6 +785,6 @@ def test_plain_csv_layout_is_unchanged() -> None:
     ],
 )
 def test_delimiter_sniffing_on_report_shaped_files(text: str, delimiter: str) -> None:
-    from connectors.formats.csv_head import sniff_delimiter
+    from connectors.formats.csv.head import sniff_delimiter
 
     assert sniff_delimiter(text.splitlines(keepends=True), '"') == delimiter

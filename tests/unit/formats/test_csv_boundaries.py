@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.formats.csv_boundaries import last_boundary
+from connectors.formats.csv.boundaries import last_boundary
 
 LF, CR, QUOTE, SEMI = 0x0A, 0x0D, ord('"'), ord(";")
 

@@ -1,7 +1,7 @@
-"""The head of a CSV file: dialect, titles, header and column numbers (internal to csv.py).
+"""The head of a CSV file: dialect, titles, header and column numbers (internal to the CSV reader).
 
 Read with the stdlib csv module from a sample of the file's UTF-8 stream; the data after it is
-parsed by pyarrow (``csv.py``). The first ``layout.HEAD_ROWS`` records give, when the options do
+parsed by pyarrow (``parsing.py``). The first ``layout.HEAD_ROWS`` records give, when the options do
 not, how many title records to skip and how many header records there are, and whether a row of
 column numbers follows the header (``layout.detect_head``). A given ``skip_rows`` / ``header_rows``
 is used as is. Title and column-number records become ``SkippedRow``s with their physical lines.
@@ -19,7 +19,7 @@ from typing import Any
 from connectors.formats import layout as table_layout
 from connectors.formats._common import clean_label, join_header_lines, truncate
 from connectors.formats.base import FormatError, FormatOptions, SkippedRow
-from connectors.formats.csv_tail import Tail
+from connectors.formats.csv.tail import Tail
 
 DELIMITERS = (",", ";", "\t", "|")
 SNIFF_RECORDS = 50

@@ -1,4 +1,4 @@
-"""The footer of a CSV file, cut from the last rows the batcher holds back (internal to csv.py).
+"""The footer of a CSV file, cut from the last rows the batcher holds back (internal to the reader).
 
 The batcher keeps the last ``Tail.hold`` rows (``layout.TAIL_ROWS``, or the given footer_rows)
 out of the batches it hands out, and the rejected rows met after them. At the end of the file

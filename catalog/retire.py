@@ -1,0 +1,101 @@
+"""Datasets the catalog still lists whose spec is gone: made private, deleted or kept, by policy
+(`citydata catalog retire`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from catalog.client import CatalogClient
+from catalog.mapping import (
+    HASH_KEY,
+    MANAGED_KEY,
+    extras_of,
+)
+from citydata.settings import Settings, get_settings
+from citydata.spec.model import DatasetSpec
+from citydata.storage.lake import Lake
+from citydata.storage.published import dataset_prefix
+from lake.access import set_public_read
+
+RetirePolicy = Literal["private", "delete", "keep"]
+# The quality gate's outputs (quality.reports), read as optional files: publication works without them.
+QUALITY_SUMMARY = "summary.json"
+VALIDATED = "validated.parquet"
+DATASTORE_VIEW = "datatables_view"
+
+
+@dataclass
+class RetireAction:
+    dataset: str
+    action: str  # made-private | deleted | kept | already-private
+    organization: str | None = None
+
+
+# --- --------------------------------------------------------------------------------------
+def managed_packages(
+    client: CatalogClient, organizations: Iterable[str] | None = None
+) -> list[dict[str, Any]]:
+    """Every active dataset citydata publishes (private ones included)."""
+    fq = f"extras_{MANAGED_KEY}:true"
+    orgs = list(organizations or [])
+    if orgs:
+        fq += " AND organization:(" + " OR ".join(orgs) + ")"
+    out: list[dict[str, Any]] = []
+    start = 0
+    while True:
+        page = client.call(
+            "package_search", fq=fq, include_private=True, rows=500, start=start, sort="name asc"
+        )
+        out.extend(page["results"])
+        start += len(page["results"])
+        if not page["results"] or start >= page["count"]:
+            return out
+
+
+def retire_missing(
+    specs: Iterable[DatasetSpec],
+    policy: RetirePolicy = "private",
+    *,
+    settings: Settings | None = None,
+    client: CatalogClient | None = None,
+    lake: Lake | None = None,
+    organizations: Iterable[str] | None = None,
+    dry_run: bool = False,
+) -> list[RetireAction]:
+    """Datasets citydata published whose spec is gone: made private, or deleted (state=deleted,
+    restorable), or only reported (`keep`). Their lake versions are kept; nothing is purged.
+    Anonymous read of their files is revoked unless the policy is `keep`.
+    """
+    settings = settings or get_settings()
+    client = client or CatalogClient(settings)
+    lake = lake or Lake(settings)
+    wanted = {s.id for s in specs}
+    actions: list[RetireAction] = []
+    for pkg in managed_packages(client, organizations):
+        if pkg["name"] in wanted:
+            continue
+        org = (pkg.get("organization") or {}).get("name")
+        agency = extras_of(pkg).get("citydata_agency") or org
+        marker = f"retired:{policy}"
+        if policy == "keep":
+            actions.append(RetireAction(pkg["name"], "kept", org))
+            continue
+        if policy == "private" and pkg.get("private") and extras_of(pkg).get(HASH_KEY) == marker:
+            actions.append(RetireAction(pkg["name"], "already-private", org))
+            continue
+        actions.append(RetireAction(pkg["name"], "made-private" if policy == "private" else "deleted", org))
+        if dry_run:
+            continue
+        # The hash extra no longer matches any desired package: a spec that comes back republishes.
+        extras = [e for e in pkg.get("extras", []) if e.get("key") != HASH_KEY]
+        extras.append({"key": HASH_KEY, "value": marker})
+        if policy == "private":
+            client.call("package_patch", id=pkg["id"], private=True, extras=extras)
+        else:
+            client.call("package_patch", id=pkg["id"], extras=extras)
+            client.call("package_delete", id=pkg["id"])
+        if agency:
+            set_public_read(lake.client, lake.bucket, dataset_prefix(agency, pkg["name"]), False)
+    return actions
