@@ -31,7 +31,7 @@ def stack_env_file() -> Path:
 class S3Settings(BaseModel):
     """S3-compatible object storage (SeaweedFS locally, MinIO or any S3 in production)."""
 
-    endpoint: str = "127.0.0.1:49000"  # host:port, as the minio SDK wants it
+    endpoint: str = "127.0.0.1:19000"  # host:port, as the minio SDK wants it
     secure: bool = False
     access_key: SecretStr = SecretStr("")
     secret_key: SecretStr = SecretStr("")
@@ -51,7 +51,7 @@ class S3Settings(BaseModel):
 
 class PostgresSettings(BaseModel):
     host: str = "127.0.0.1"
-    port: int = 55432
+    port: int = 15432
     superuser: str = "postgres"
     password: SecretStr = SecretStr("")  # the superuser's password (TCP, scram-sha-256)
 
@@ -62,7 +62,7 @@ class PostgresSettings(BaseModel):
 
 class RedisSettings(BaseModel):
     host: str = "127.0.0.1"
-    port: int = 56379
+    port: int = 16379
     password: SecretStr = SecretStr("")
 
     def url(self, db: int = 0) -> str:
@@ -72,7 +72,7 @@ class RedisSettings(BaseModel):
 
 class SolrSettings(BaseModel):
     host: str = "127.0.0.1"
-    port: int = 58983
+    port: int = 18983
     core: str = "ckan"
 
     @property
@@ -81,7 +81,7 @@ class SolrSettings(BaseModel):
 
 
 class CkanSettings(BaseModel):
-    url: str = "http://127.0.0.1:55000"
+    url: str = "http://127.0.0.1:15000"
     api_token: SecretStr = SecretStr("")
     sysadmin: str = "citydata_admin"
     sysadmin_password: SecretStr = SecretStr("")
@@ -97,14 +97,14 @@ class CkanSettings(BaseModel):
 
 
 class LabelStudioSettings(BaseModel):
-    url: str = "http://127.0.0.1:58080"
+    url: str = "http://127.0.0.1:18080"
     api_token: SecretStr = SecretStr("")
     username: str = "admin@citydata.local"
     password: SecretStr = SecretStr("")
 
 
 class DagsterSettings(BaseModel):
-    webserver_url: str = "http://127.0.0.1:53000"
+    webserver_url: str = "http://127.0.0.1:13000"
     # "sqlite" keeps run storage under the stack folder; "postgres" uses postgres_url.
     storage: Literal["sqlite", "postgres"] = "sqlite"
     postgres_url: SecretStr = SecretStr("")
@@ -113,7 +113,7 @@ class DagsterSettings(BaseModel):
 
 class SamplesSettings(BaseModel):
     # The sample specs in `datasets/` point at this default port.
-    port: int = 58090
+    port: int = 18090
 
 
 class AutomationSettings(BaseModel):

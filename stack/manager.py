@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import stack.services
 from citydata.plugins import discover
 from stack.prereqs import install_missing, missing_prerequisites
-from stack.process import ServiceError, group_rss_bytes, port_in_use, wait_until
+from stack.process import ServiceError, group_rss_bytes, port_holder, port_in_use, wait_until
 from stack.service import Service, StackContext
 
 Reporter = Callable[[str, str], None]  # (service, message)
@@ -149,9 +149,10 @@ class Stack:
             m.stop()
         for role, port in service.ports().items():
             if port_in_use(port):
+                holder = port_holder(port) or "another program"
                 raise ServiceError(
                     service.name,
-                    f"port {port} ({role}) on 127.0.0.1 is already in use by another program; "
+                    f"port {port} ({role}) on 127.0.0.1 is already in use by {holder}; "
                     f"stop it or set a different port for {service.name}",
                 )
         report(service.name, "starting")

@@ -42,6 +42,42 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
     return False
 
 
+def _listening_inodes(port: int) -> set[str]:
+    """Socket inodes listening on `port` (any address), from /proc/net/tcp and tcp6."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                inodes.add(inode)
+    return inodes
+
+
+def port_holder(port: int) -> str | None:
+    """Who listens on `port`: 'pid 123 (redis-server 127.0.0.1:16379)', or None when unknown
+    (no listener, or a process this user may not inspect)."""
+    inodes = _listening_inodes(port)
+    if not inodes:
+        return None
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            fds = list((proc / "fd").iterdir())
+            owned = any(os.readlink(fd).removeprefix("socket:[").rstrip("]") in inodes for fd in fds)
+            if owned:
+                raw = (proc / "cmdline").read_bytes().decode(errors="replace").replace("\0", " ")
+                return f"pid {proc.name} ({' '.join(raw.split())[:120]})"
+        except OSError:  # the process ended, or is not ours to inspect
+            continue
+    return None
+
+
 def tail(path: Path, lines: int = 25) -> str:
     if not path.exists():
         return ""

@@ -2,7 +2,9 @@
 sample dataset make a tick request an `annotations` run, which the daemon runs; the labels land in the lake.
 
 The sensor starts STOPPED; the test sets its cursor to the finished-task counts of now (so exactly the
-tasks annotated here are new), starts it through the webserver's GraphQL API and stops it in `finally`.
+tasks annotated here are new), starts it through the webserver's GraphQL API and stops it in `finally`,
+where it also deletes its annotations: the tasks it consumed are unannotated again, so the test can run
+on the same stack any number of times.
 """
 
 import io
@@ -89,6 +91,7 @@ def test_daemon_tick_requests_annotations_run_for_newly_finished_tasks(stack_rea
         for i in range(overlap)
     ]
     state_id = before["sensorState"]["id"]
+    annotations_made: list[int] = []  # removed at the end: the test leaves its tasks unannotated
     try:
         set_cursor = graphql(
             settings,
@@ -102,7 +105,8 @@ def test_daemon_tick_requests_annotations_run_for_newly_finished_tasks(stack_rea
             for user in users:
                 result = [{"from_name": "label", "to_name": "text", "type": "choices",
                            "value": {"choices": ["moi_truong"]}}]  # fmt: skip
-                ls.sdk.annotations.create(id=task["id"], result=result, completed_by=user)
+                made = ls.sdk.annotations.create(id=task["id"], result=result, completed_by=user)
+                annotations_made.append(made.id)
         finished = int(ls.project_counts(project)["finished_task_number"])
         assert finished == cursor[LABELED] + 2
 
@@ -145,8 +149,15 @@ def test_daemon_tick_requests_annotations_run_for_newly_finished_tasks(stack_rea
                  ... on StopSensorMutationResult { instigationState { status } } } }""",
             id=state_id,
         )
+        for annotation in annotations_made:  # the two tasks are fresh again for the next run
+            ls.sdk.annotations.delete(id=annotation)
         for user in users:
             ls.sdk.users.delete(id=user)
+    assert not [
+        t
+        for t in ls.iter_tasks(project)
+        if t["id"] in {f["id"] for f in fresh} and t.get("total_annotations")
+    ]
     assert sensor_state(settings)["sensorState"]["status"] == "STOPPED"
 
     # The annotations landed in the lake: the run's pull holds both annotators' labels of the two tasks.

@@ -7,7 +7,7 @@ from rich.table import Table
 
 from citydata.cli.console import print_table, table_lines
 
-URL = "http://127.0.0.1:55000/dataset/phuong-xa-tphcm-danh-sach-phuong-xa-sau-sap-xep/resource/0f1e2d3c"
+URL = "http://127.0.0.1:15000/dataset/phuong-xa-tphcm-danh-sach-phuong-xa-sau-sap-xep/resource/0f1e2d3c"
 
 
 def _table() -> Table:

@@ -1,5 +1,6 @@
 """The stack manager against tiny real services (Python's http.server), not the full stack."""
 
+import os
 import socket
 import sys
 from typing import ClassVar
@@ -82,14 +83,15 @@ def test_up_is_idempotent_and_down_frees_the_port(tmp_path, web_port):
     assert stack.status()[0].healthy is False
 
 
-def test_port_taken_by_another_program_names_service_and_port(tmp_path, web_port):
+def test_port_taken_by_another_program_names_service_port_and_process(tmp_path, web_port):
     with socket.socket() as other:
         other.bind(("127.0.0.1", web_port))
         other.listen()
         with pytest.raises(ServiceError) as err:
             Stack(make_ctx(tmp_path), classes=[WebService]).up()
     assert err.value.service == "web"
-    assert f"port {web_port}" in err.value.message
+    holder = f"already in use by pid {os.getpid()} ("  # this test's own process holds it
+    assert f"port {web_port} (http) on 127.0.0.1 is {holder}" in err.value.message
 
 
 def test_failed_start_shows_log_and_leaves_others_running(tmp_path, web_port):

@@ -28,3 +28,20 @@ def test_dagster_storage_is_selected_by_environment(monkeypatch, tmp_path):
     env = dagster_environment(Settings(_env_file=tmp_path / "none.env"))  # type: ignore[call-arg]
     assert env["DAGSTER_HOME"].endswith("dagster_home")
     assert "CITYDATA_DAGSTER__POSTGRES_URL" not in env
+
+
+def test_every_default_port_is_below_the_ephemeral_range(tmp_path):
+    """An outgoing connection takes its local port from 32768-60999 (Linux's default
+    ip_local_port_range): a service port in that range can be taken before the service starts."""
+    from citydata.envfile import EnvFile
+    from stack.manager import Stack
+    from stack.paths import StackPaths
+    from stack.service import StackContext
+
+    paths = StackPaths(tmp_path / "stack")
+    settings = Settings(_env_file=tmp_path / "none.env", stack_dir=paths.root)  # type: ignore[call-arg]
+    ctx = StackContext(paths=paths, env_file=EnvFile(paths.env_file), settings=settings)
+    ports = {f"{s.name}.{role}": port for s in Stack(ctx).services for role, port in s.ports().items()}
+    assert len(ports) >= 12  # every service, SeaweedFS's internal and gRPC ports included
+    assert {name: port for name, port in ports.items() if port >= 32768} == {}
+    assert len(set(ports.values())) == len(ports)  # no two on the same port

@@ -74,7 +74,7 @@ def test_errors_are_typed():
 
 
 def test_dataset_references():
-    base = "http://127.0.0.1:55000"
+    base = "http://127.0.0.1:15000"
     assert parse_reference("bai-giu-xe", base) == (base, "bai-giu-xe")
     assert parse_reference("https://data.gov.vn/portal/dataset/bai-giu-xe/resource/1", base) == (
         "https://data.gov.vn/portal",
