@@ -13,6 +13,7 @@ import io
 import json
 import re
 
+import ckanapi
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -109,3 +110,47 @@ def test_formula_cells_are_neutralised_in_csv_downloads(exercised):
     parquet = next(r for r in pkg["resources"] if r.get("citydata_role") == "parquet-00000")
     table = pq.read_table(io.BytesIO(requests.get(parquet["url"], timeout=60).content))
     assert table.column("cong_thuc").to_pylist() == list(exercised.formula_cells)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+def test_formula_cells_are_neutralised_in_the_datastore_dump(exercised, fmt):
+    """The DataStore's own download (and the preview's filtered download, which uses it) escapes
+    text cells a spreadsheet would evaluate, as the platform's CSV does; numbers stay numbers and
+    the DataStore's rows keep the values themselves."""
+    anonymous = ckan_client(exercised.settings, anonymous=True)
+    pkg = anonymous.action.package_show(id=exercised.spec.id)
+    [table] = [r for r in pkg["resources"] if r.get("datastore_active")]
+    dump = requests.get(
+        f"{exercised.settings.ckan.url}/datastore/dump/{table['id']}", params={"format": fmt}, timeout=60
+    )
+    assert dump.status_code == 200
+    dialect = "excel" if fmt == "csv" else "excel-tab"
+    rows = list(csv.DictReader(io.StringIO(dump.content.decode("utf-8-sig")), dialect=dialect))
+    by_key = sorted(rows, key=lambda r: int(r["_id"]))
+    assert [r["cong_thuc"] for r in by_key] == ["'" + cell for cell in exercised.formula_cells]
+    assert [r["so_tien"] for r in by_key] == ["-5", "12", "-1", "0"]
+    records = anonymous.action.datastore_search(resource_id=table["id"], sort="_id")["records"]
+    assert [r["cong_thuc"] for r in records] == list(exercised.formula_cells)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        'DELETE FROM "{table}"',
+        'UPDATE "{table}" SET so_tien = 0',
+        'DROP TABLE "{table}"',
+        'SELECT * INTO copied FROM "{table}"',
+        "SELECT pg_read_file('/etc/passwd')",
+        "SELECT * FROM pg_authid",
+    ],
+)
+def test_datastore_sql_search_reads_only(exercised, sql):
+    """`datastore_search_sql` runs as the DataStore's read-only role: writes, file reads and the
+    role catalog are refused, whoever asks (here: an anonymous user)."""
+    anonymous = ckan_client(exercised.settings, anonymous=True)
+    pkg = anonymous.action.package_show(id=exercised.spec.id)
+    [table] = [r for r in pkg["resources"] if r.get("datastore_active")]
+    with pytest.raises((ckanapi.ValidationError, ckanapi.NotAuthorized, ckanapi.CKANAPIError)):
+        anonymous.action.datastore_search_sql(sql=sql.format(table=table["id"]))
+    count = anonymous.action.datastore_search_sql(sql=f'SELECT count(*) AS n FROM "{table["id"]}"')
+    assert int(count["records"][0]["n"]) == len(exercised.formula_cells)

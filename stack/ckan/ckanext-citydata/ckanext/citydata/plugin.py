@@ -14,6 +14,8 @@
   appear under CKAN's CSV format facet.
 - Dataset search finds row values: the distinct values of a dataset's DataStore text columns
   (capped) are indexed with it (row_values.py).
+- DataStore dumps (CSV/TSV download, the preview's filtered download) neutralise spreadsheet
+  formulas in text cells, like the platform's CSV exports (dump_formulas.py).
 - DCAT-AP 3: the RDF profile `citydata_dcat_ap` (dcat_profile.py, an entry point of this package)
   completes ckanext-dcat's output; its catalog settings `ckanext.citydata.catalog.*` are declared here.
 """
@@ -24,6 +26,7 @@ from typing import Any
 
 import ckan.plugins as plugins
 import ckan.plugins.toolkit as toolkit
+from ckanext.citydata.dump_formulas import install as install_dump_escaping
 from ckanext.citydata.row_values import with_row_values
 from ckanext.citydata.search_text import fold_ajax_form, fold_download_params
 from flask import Blueprint, request
@@ -101,6 +104,7 @@ class CitydataPlugin(plugins.SingletonPlugin):
         return not resource.get("citydata_role")
 
     def get_blueprint(self) -> Blueprint:
+        install_dump_escaping()  # at start-up, once the DataStore's own blueprint is imported
         blueprint = Blueprint("citydata", __name__)
         blueprint.add_url_rule("/datatables/ajax/<resource_view_id>", view_func=datatables_ajax,
                                methods=["POST"])  # fmt: skip
