@@ -53,3 +53,22 @@ def gone(tag: str) -> bool | None:
 
 def is_this_process(tag: str) -> bool:
     return tag.endswith(process_tag())
+
+
+@lru_cache(maxsize=1)
+def _boot_time() -> float:
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith("btime "):
+            return float(line.split()[1])
+    raise OSError("no btime in /proc/stat")
+
+
+def started_at(pid: int) -> float | None:
+    """When process `pid` started (epoch seconds), or None when there is no such process."""
+    ticks = start_ticks(pid)
+    if ticks is None:
+        return None
+    try:
+        return _boot_time() + int(ticks) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError):
+        return None

@@ -16,8 +16,7 @@ from citydata.processes import process_tag
 from citydata.settings import dagster_environment, load_settings
 from citydata.spec import load_specs
 from citydata.spec.model import DatasetSpec
-
-PROCESS_TAG = "citydata/process"  # <host>-<pid>-<start> of the process running the run
+from pipelines.tags import PROCESS_TAG
 
 
 def run(

@@ -13,7 +13,7 @@ from citydata.settings import REPO_ROOT, dagster_environment
 from stack.process import ProcessSpec
 from stack.service import Service, http_ok
 
-CODE_LOCATION = "pipelines"  # module exposing `defs`
+WORKSPACE = REPO_ROOT / "dagster_home" / "workspace.yaml"  # the code location `pipelines`
 _WORKSPACE_QUERY = """
 { workspaceOrError { ... on Workspace { locationEntries {
     name loadStatus locationOrLoadError { __typename }
@@ -57,10 +57,10 @@ class DagsterService(Service):
             "127.0.0.1",
             "-p",
             str(port),
-            "-m",
-            CODE_LOCATION,
+            "-w",
+            str(WORKSPACE),
         ]
-        daemon = [str(bin_dir / "dagster-daemon"), "run", "-m", CODE_LOCATION]
+        daemon = [str(bin_dir / "dagster-daemon"), "run", "-w", str(WORKSPACE)]
         return [
             ProcessSpec("webserver", webserver, env=env, cwd=REPO_ROOT),
             ProcessSpec("daemon", daemon, env=env, cwd=REPO_ROOT),

@@ -158,7 +158,8 @@ def _deployment(settings: Settings, folder: Path) -> Iterator[Deployment]:
     }
     specs = [
         ProcessSpec("code-server", [str(bin_dir / "dagster"), "code-server", "start", "-h", "127.0.0.1",
-                                    "-p", str(grpc_port), "-m", "pipelines", "--location-name", LOCATION],
+                                    "-p", str(grpc_port), "-m", "pipelines", "-a", "defs",
+                                    "--location-name", LOCATION],
                     env=env, cwd=REPO_ROOT),
         ProcessSpec("webserver", [str(bin_dir / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(web_port),
                                   "-w", str(workspace)], env=env, cwd=REPO_ROOT),
