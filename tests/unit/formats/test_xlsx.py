@@ -16,7 +16,8 @@ import pytest
 from connectors.base import RawObject, file_object
 from connectors.formats._excel_cells import format_has_time, render_number
 from connectors.formats.base import FormatError, FormatOptions, ReadBatch, ReadInfo
-from connectors.formats.xlsx import XlsReader, XlsxReader, _scan_merges
+from connectors.formats.xls import XlsReader
+from connectors.formats.xlsx import XlsxReader, _scan_merges
 
 SHEET1 = "xl/worksheets/sheet1.xml"
 
