@@ -15,6 +15,8 @@ names both (``cleaning.admin_conflicts`` adds the row's own code columns to that
 
 from __future__ import annotations
 
+from citydata.spec.columns import ADMIN_COLUMNS  # the columns this module adds (the spec checks names)
+
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -31,17 +33,6 @@ __all__ = ["ADMIN_COLUMNS", "AdminUnit", "AdminUnitsResult", "normalize_admin_un
 Mode = Literal["auto", "new", "legacy"]
 _T = TypeVar("_T")
 Status = Literal["current", "converted", "converted_split", "partial", "ambiguous", "unknown"]
-
-ADMIN_COLUMNS = (
-    "province_code",
-    "province_name",
-    "ward_code",
-    "ward_name",
-    "old_district_code",
-    "old_district_name",
-    "admin_status",
-    "admin_conflict",
-)
 
 
 @dataclass(frozen=True, slots=True)

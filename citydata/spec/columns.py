@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 Loc = tuple[str | int, ...]
 
 # The columns the clean stage adds when a column has an `admin_unit` hint (named `std_<name>` when
-# the source already has a column of that name). Mirrors cleaning.admin_units.ADMIN_COLUMNS, which
-# this base layer must not import; tests/unit/spec keeps the two equal.
+# the source already has a column of that name): defined here, where specs are checked, and used
+# by cleaning.admin_units, which adds them.
 ADMIN_COLUMNS: tuple[str, ...] = (
     "province_code",
     "province_name",

@@ -23,17 +23,17 @@ M = TypeVar("M", bound=BaseModel)
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/")  # s3:/..., https:/... (Path folds '//')
 
 
-def _members(annotation: Any) -> list[Any]:
+def members(annotation: Any) -> list[Any]:
     """The alternatives of an annotation: Annotated and Optional/Union unwrapped."""
     origin = get_origin(annotation)
     if origin is Annotated:
-        return _members(get_args(annotation)[0])
+        return members(get_args(annotation)[0])
     if origin is Union or origin is types.UnionType:
-        return [m for a in get_args(annotation) for m in _members(a)]
+        return [m for a in get_args(annotation) for m in members(a)]
     return [annotation]
 
 
-def _is_model(annotation: Any) -> bool:
+def is_model(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
@@ -53,18 +53,18 @@ def _tag_values(model: type[BaseModel]) -> tuple[Any, ...]:
     info = model.model_fields.get("type")
     if info is None:
         return ()
-    return tuple(v for m in _members(info.annotation) if get_origin(m) is Literal for v in get_args(m))
+    return tuple(v for m in members(info.annotation) if get_origin(m) is Literal for v in get_args(m))
 
 
 def _step(annotation: Any, part: str | int) -> list[Any]:
     out: list[Any] = []
-    members = _members(annotation)
-    tagged = [m for m in members if _is_model(m) and part in _tag_values(m)]
+    options = members(annotation)
+    tagged = [m for m in options if is_model(m) and part in _tag_values(m)]
     if tagged:  # a discriminator tag in the location: the union member the author chose
         return tagged
-    for member in members:
+    for member in options:
         origin, args = get_origin(member), get_args(member)
-        if _is_model(member) and isinstance(part, str):
+        if is_model(member) and isinstance(part, str):
             found = _field(member, part)
             if found is not None:
                 out.append(found)
@@ -80,7 +80,7 @@ def models_at(root: Any, loc: Loc) -> list[type[BaseModel]]:
     candidates = [root]
     for part in loc:
         candidates = [a for c in candidates for a in _step(c, part)]
-    return [m for c in candidates for m in _members(c) if _is_model(m)]
+    return [m for c in candidates for m in members(c) if is_model(m)]
 
 
 def accepted_names(root: Any, parent_loc: Loc) -> list[str]:

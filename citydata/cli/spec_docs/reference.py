@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import types
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel
@@ -24,6 +23,7 @@ from pydantic_core import PydanticUndefined
 from citydata.cli.spec_docs.examples import EXAMPLES, SPEC_EXAMPLE
 from citydata.settings import REPO_ROOT
 from citydata.spec.columns import ADMIN_COLUMNS
+from citydata.spec.fields import is_model, members
 from citydata.spec.licenses import CKAN_LICENSES
 from citydata.spec.model import DatasetSpec
 from pipelines.spec_checks import SECTION_MODELS, section_model
@@ -49,20 +49,6 @@ class Section:
     @property
     def title(self) -> str:
         return ", ".join(f"`{p}`" for p in self.paths) + (f" (type: `{self.tag}`)" if self.tag else "")
-
-
-def members(annotation: Any) -> list[Any]:
-    """The alternatives of an annotation (Annotated, Optional and Union unwrapped)."""
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        return members(get_args(annotation)[0])
-    if origin is Union or origin is types.UnionType:
-        return [m for a in get_args(annotation) for m in members(a)]
-    return [annotation]
-
-
-def is_model(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
 def field_annotation(model: type[BaseModel], name: str) -> Any:

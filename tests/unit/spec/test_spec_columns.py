@@ -123,7 +123,23 @@ def test_references_are_read_from_the_sections_as_written():
     ]
 
 
-def test_admin_columns_mirror_what_cleaning_adds():
-    from cleaning.admin_units import ADMIN_COLUMNS as CLEANING_ADMIN_COLUMNS
+def test_the_columns_a_spec_may_name_are_the_columns_cleaning_adds(tmp_path):
+    """What the spec check counts as derived is what the clean stage really writes."""
+    import pyarrow.parquet as pq
 
-    assert ADMIN_COLUMNS == CLEANING_ADMIN_COLUMNS
+    from citydata.spec.columns import derived_columns
+    from connectors.base import RawObject
+    from ingest.clean_files import CleanOutputs, CleanResult, clean_files
+
+    path = tmp_path / "bai-giu-xe.yaml"
+    path.write_text(HEAD.replace("/dev/null", str(tmp_path / "a.csv")), encoding="utf-8")
+    spec = load_spec(path)
+    source = "ma_bai,noi_dung,phuong,so_dien_thoai\nB01,Bãi A,Phường Bến Thành,0903123456\n"
+    outputs = CleanOutputs(tmp_path)
+    clean_files(
+        spec, [RawObject("a.csv", "file://a.csv", data=source.encode())], outputs, CleanResult(spec.id, "p")
+    )
+    outputs.close()
+    written = set(pq.read_table(outputs.data_path).column_names)
+    assert set(ADMIN_COLUMNS) <= derived_columns(spec)  # and std_<name> when the source has one
+    assert written - set(spec.schema_.columns) == set(ADMIN_COLUMNS)
