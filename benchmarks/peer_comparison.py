@@ -100,6 +100,8 @@ def bench_spec(agency: str, dataset: str, path: Path) -> DatasetSpec:
             "cleaning": {"pii": "keep"},
             "schema": SCHEMA,
             "quality": QUALITY,
+            # Like for like: XLoader makes no Excel copy, so (b) does not build one either.
+            "publication": {"xlsx": False},
         }
     )
 

@@ -28,6 +28,7 @@ from catalog.client import CatalogClient, NotFoundError
 from catalog.datastore_swap import swap_load
 from citydata.storage.lake import Lake
 from citydata.storage.published import part_keys
+from cleaning.admin_units import admin_dictionary
 
 BATCH_ROWS = 50_000
 
@@ -89,6 +90,7 @@ def load_datastore(
     into a staging table swapped in atomically (catalog.datastore_swap). Without it, the
     action API (readers see the table fill up).
     """
+    fields = described_fields(fields)
     if write_url:
         if datastore_state(client, resource_id) is None:
             _create(client, resource_id, fields, primary_key)
@@ -111,6 +113,21 @@ def load_datastore(
         client.call("datastore_upsert", resource_id=resource_id, force=True, method="insert",
                     records=pending, calculate_record_count=True)  # fmt: skip
     return loaded
+
+
+def described_fields(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Fields whose data dictionary `info` names the columns cleaning added (admin units) in
+    Vietnamese when the version's dictionary does not (versions built before it did)."""
+    out = []
+    for f in fields:
+        info = dict(f.get("info") or {})
+        found = admin_dictionary(str(f.get("id")))
+        if found and info.get("label") in (None, "", f.get("id")):
+            info["label"] = found[0]
+            info["notes"] = info.get("notes") or found[1]
+            f = {**f, "info": info}
+        out.append(f)
+    return out
 
 
 def _create(

@@ -52,8 +52,10 @@ from catalog.resources import (
     datastore_marker,
     resources_for,
     vn_number,
+    xlsx_absent,
 )
 from catalog.spec import PublicationSpec
+from catalog.topics import topic_for
 from citydata.spec.model import DatasetSpec
 from lake.hashing import value_hash
 
@@ -148,6 +150,8 @@ def notes_for(spec: DatasetSpec, manifest: dict[str, Any], pointer: dict[str, An
     if checked := fidelity_text(quality):
         current += f"; {checked}"
     parts.append(current + ".")
+    if absent := xlsx_absent(manifest):
+        parts.append(absent)
     lines = ["**Các phiên bản (versions):**", ""]
     for v in pointer.get("versions", []):
         lines.append(
@@ -203,7 +207,10 @@ def organization_dict(spec: DatasetSpec) -> dict[str, Any]:
 
 
 def group_dict(topic: str) -> dict[str, Any]:
-    return {"name": slugify(topic), "title": topic.strip()}
+    """The CKAN group of a spec's topic: slug as name, Vietnamese title, description (catalog/topics.py)."""
+    name = slugify(topic)
+    found = topic_for(name, topic)
+    return {"name": name, "title": found.title, "description": found.description}
 
 
 def package_dict(

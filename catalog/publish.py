@@ -187,7 +187,9 @@ def publish_to_lake(
     lake = _lake(settings, lake)
     pub = parse_publication(spec)
     source, report = resolve_input(spec, lake, pub, pull_id)
-    options = VersionOptions(pub.part_rows, pub.csv, pub.csv_bom, pub.keep_versions)
+    options = VersionOptions(
+        pub.part_rows, pub.csv, pub.csv_bom, pub.keep_versions, xlsx=pub.xlsx, xlsx_max_rows=pub.xlsx_max_rows
+    )
     result = publish_version(
         lake,
         agency=spec.agency.id,
@@ -225,16 +227,23 @@ def ensure_organization(client: CatalogClient, spec: DatasetSpec) -> bool:
 
 
 def ensure_groups(client: CatalogClient, spec: DatasetSpec) -> list[str]:
+    """Create the spec's groups; an existing group whose title or description differs is patched
+    (groups made before they had Vietnamese titles get them; an equal group is left alone)."""
     created = []
     for topic in dict.fromkeys(spec.topics):
         group = group_dict(topic)
-        if client.show("group_show", id=group["name"]) is None:
+        existing = client.show("group_show", id=group["name"])
+        if existing is None:
             try:
                 client.call("group_create", **group)
             except ValidationFailed:  # created meanwhile by a parallel publisher
                 if client.show("group_show", id=group["name"]) is None:
                     raise
             created.append(group["name"])
+        elif any((existing.get(k) or "") != group[k] for k in ("title", "description")):
+            client.call(
+                "group_patch", id=existing["id"], title=group["title"], description=group["description"]
+            )
     return created
 
 

@@ -1,5 +1,6 @@
-"""A published version's CKAN resources: Parquet parts, the Excel-ready CSV, the data dictionary,
-the quality report, and the DataStore table's fields (`catalog.mapping` builds the package)."""
+"""A published version's CKAN resources: Parquet parts, the Excel-ready CSV, the Excel workbook,
+the data dictionary, the quality report, and the DataStore table's fields (`catalog.mapping` builds
+the package)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ SHA256_ALGORITHM = "http://spdx.org/rdf/terms#checksumAlgorithm_sha256"
 # DataStore, as text) leaves our resources alone: the project's CKAN plugin vetoes them.
 CSV_FORMAT = "CSV"
 PARQUET_FORMAT = "Parquet"
+XLSX_FORMAT = "XLSX"
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXCEL_ROW_LIMIT = 1_048_575  # rows below the header of one sheet
 ROLE = "citydata_role"
 
 
@@ -93,6 +97,21 @@ def host_role(pub: PublicationSpec) -> str:
     return "csv" if pub.csv else "parquet-00000"
 
 
+def xlsx_absent(manifest: dict[str, Any]) -> str:
+    """Why the version has no Excel workbook, in Vietnamese ("" when it has one or none was wanted)."""
+    why = (manifest.get("skipped") or {}).get("xlsx")
+    if not why:
+        return ""
+    value, limit = vn_number(int(why["value"])), vn_number(int(why["limit"]))
+    reason = {
+        "rows": f"phiên bản có {value} dòng, quá giới hạn {limit} dòng"
+        + (" của một trang tính Excel" if int(why["limit"]) >= EXCEL_ROW_LIMIT else " đặt cho bản Excel"),
+        "columns": f"phiên bản có {value} cột, quá giới hạn {limit} cột của một trang tính Excel",
+        "cell_chars": f"có ô dài {value} ký tự, quá giới hạn {limit} ký tự của một ô Excel",
+    }.get(str(why["reason"]), f"{why['reason']} {value} > {limit}")
+    return f"Không có bản Excel (XLSX): {reason}. Hãy dùng tệp CSV hoặc Parquet."
+
+
 def _hex(digest: str | None) -> str | None:
     return digest.split(":", 1)[1] if digest and ":" in digest else digest
 
@@ -153,7 +172,9 @@ def resources_for(
                     f"Toàn bộ dữ liệu phiên bản v{version} dạng CSV, mã hóa UTF-8"
                     + (" có BOM (mở trực tiếp bằng Excel)" if pub.csv_bom else "")
                     + f": {vn_number(manifest['rows'])} dòng. Ô bắt đầu bằng = + - @ được thêm dấu ' "
-                    "để bảng tính không chạy như công thức." + preview
+                    "để bảng tính không chạy như công thức."
+                    + preview
+                    + (" " + absent if (absent := xlsx_absent(manifest)) else "")
                 ),
                 "url": links.object_url(csv_file["key"]),
                 "format": CSV_FORMAT,
@@ -161,6 +182,29 @@ def resources_for(
                 "size": csv_file["size"],
                 "hash": _hex(csv_file["sha256"]),
                 "hash_algorithm": SHA256_ALGORITHM,
+                **common,
+            }
+        )
+    if "xlsx" in files:
+        xlsx = files["xlsx"]
+        out.append(
+            {
+                ROLE: "xlsx",
+                "name": "Dữ liệu (Excel XLSX)",
+                "description": (
+                    f"Toàn bộ dữ liệu phiên bản v{version} dạng bảng tính Excel: "
+                    f'{vn_number(manifest["rows"])} dòng ở trang "Dữ liệu" (số là số, ngày dạng '
+                    "dd/mm/yyyy, mã giữ nguyên số 0 ở đầu, dòng tiêu đề là nhãn tiếng Việt, có bộ lọc), "
+                    'từ điển dữ liệu ở trang "Từ điển dữ liệu". Ô bắt đầu bằng = + - @ là chữ, '
+                    "không phải công thức."
+                ),
+                "url": links.object_url(xlsx["key"]),
+                "format": XLSX_FORMAT,
+                "mimetype": XLSX_MIMETYPE,
+                "size": xlsx["size"],
+                "hash": _hex(xlsx["sha256"]),
+                "hash_algorithm": SHA256_ALGORITHM,
+                "citydata_rows": str(manifest["rows"]),
                 **common,
             }
         )

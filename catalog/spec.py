@@ -6,6 +6,8 @@ publication:
   part_rows: 1000000      # rows per Parquet part
   csv: true               # a CSV download beside the Parquet
   csv_bom: true           # UTF-8 BOM in the CSV: Excel opens it right on a double-click
+  xlsx: true              # an Excel workbook (rows + data dictionary) when the version fits in a sheet
+  xlsx_max_rows: 200000   # no workbook above this many rows (bounds build time; Excel's own: 1048575)
   datastore: true         # load rows into the CKAN DataStore (preview, datastore_search)
   datastore_rows: null    # cap on rows in the DataStore (preview, API); null = every row (files: always all)
   require_quality: false  # refuse to publish a pull without a quality summary
@@ -55,6 +57,13 @@ class PublicationSpec(_Strict):
     part_rows: int = Field(1_000_000, ge=1, description="Rows per Parquet part.")
     csv: bool = Field(True, description="A CSV download beside the Parquet.")
     csv_bom: bool = True  # most agency staff and citizens open a CSV by double-clicking it in Excel
+    xlsx: bool = Field(
+        True, description="An Excel workbook (rows, data dictionary) when the version fits in a sheet."
+    )
+    xlsx_max_rows: int = Field(
+        200_000, ge=0, le=1_048_575,
+        description="No workbook above this many rows (bounds build time; Excel's limit: 1048575).",
+    )  # fmt: skip
     datastore: bool = Field(True, description="Load the rows into the CKAN DataStore (preview, API).")
     datastore_rows: int | None = Field(None, ge=0, description="Cap on DataStore rows; none: every row.")
     require_quality: bool = Field(False, description="Refuse to publish a pull without a quality summary.")

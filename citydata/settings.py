@@ -12,10 +12,12 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from citydata.retry import attempts_from_retries
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,11 +91,20 @@ class CkanSettings(BaseModel):
     # PostgreSQL URL of the DataStore's write role (CKAN's `ckan.datastore.write_url`): when set,
     # DataStore rows are loaded with COPY instead of the action API (see catalog.datastore).
     datastore_write_url: SecretStr | None = None
-    # Transient failures (no answer, 5xx, 429) are retried with exponential backoff:
-    # waits of backoff_s, 2*backoff_s, ... (each at most backoff_max_s), then CatalogUnavailable.
-    retries: int = Field(3, ge=0, le=20)
+    # Transient failures (no answer, 429/500/502/503/504) are retried with the project's policy
+    # (citydata.retry): `attempts` tries in all, the first included; waits of backoff_s,
+    # 2*backoff_s, ... plus jitter (each at most backoff_max_s), then CatalogUnavailable.
+    # The former `retries` (retries after the first) is read as attempts = retries + 1.
+    attempts: int = Field(4, ge=1, le=21)
     backoff_s: float = Field(0.5, ge=0)
     backoff_max_s: float = Field(8.0, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _deprecated_retries(cls, data: Any) -> Any:
+        return attempts_from_retries(
+            data, "CITYDATA_CKAN__RETRIES={retries}", "CITYDATA_CKAN__ATTEMPTS={attempts}"
+        )
 
 
 class LabelStudioSettings(BaseModel):

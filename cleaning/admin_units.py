@@ -15,8 +15,6 @@ names both (``cleaning.admin_conflicts`` adds the row's own code columns to that
 
 from __future__ import annotations
 
-from citydata.spec.columns import ADMIN_COLUMNS  # the columns this module adds (the spec checks names)
-
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -25,10 +23,54 @@ from typing import Any, Literal, TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from citydata.spec.columns import ADMIN_COLUMNS  # the columns this module adds (the spec checks names)
 from cleaning._admin_reference import Reference, accented, compact, name_keys, plain, reference
 from cleaning.issues import Issue
 
-__all__ = ["ADMIN_COLUMNS", "AdminUnit", "AdminUnitsResult", "normalize_admin_units", "resolve_admin_unit"]
+__all__ = [
+    "ADMIN_COLUMNS",
+    "ADMIN_LABELS",
+    "AdminUnit",
+    "AdminUnitsResult",
+    "admin_dictionary",
+    "normalize_admin_units",
+    "resolve_admin_unit",
+]
+
+# The data dictionary of the columns this module adds (Vietnamese label, description): the one place
+# they are written; the clean stage's dictionary and the catalog's DataStore `info` read them.
+_NEW = "theo danh mục sau sắp xếp từ ngày 01/07/2025 (Cục Thống kê)"
+_OLD = "trước ngày 01/07/2025 (khi dữ liệu gốc có ghi)"
+ADMIN_LABELS: dict[str, tuple[str, str]] = {
+    "province_code": ("Mã tỉnh/thành phố", f"Mã tỉnh, thành phố {_NEW}."),
+    "province_name": ("Tên tỉnh/thành phố", f"Tên tỉnh, thành phố {_NEW}."),
+    "ward_code": ("Mã phường/xã", f"Mã phường, xã, đặc khu {_NEW}."),
+    "ward_name": ("Tên phường/xã", f"Tên phường, xã, đặc khu {_NEW}."),
+    "old_district_code": ("Mã quận/huyện cũ", f"Mã quận, huyện {_OLD}."),
+    "old_district_name": ("Tên quận/huyện cũ", f"Tên quận, huyện {_OLD}."),
+    "admin_status": (
+        "Tình trạng chuẩn hóa địa giới",
+        "current: đã là đơn vị mới; converted: đổi từ đơn vị cũ; converted_split: đơn vị cũ bị chia, "
+        "ghi đơn vị kế thừa chính; partial: chỉ xác định được tỉnh; ambiguous: nhiều khả năng; "
+        "unknown: không xác định được.",
+    ),
+    "admin_conflict": (
+        "Ghi chú mã không khớp",
+        "Khi các danh mục (hoặc mã ghi trong dòng dữ liệu) cho mã khác nhau: ghi cả hai mã.",
+    ),
+}
+if set(ADMIN_LABELS) != set(ADMIN_COLUMNS):  # pragma: no cover - caught at import by every test
+    raise RuntimeError("cleaning.admin_units: ADMIN_LABELS must describe every ADMIN_COLUMNS entry")
+
+
+def admin_dictionary(column: str) -> tuple[str, str] | None:
+    """(label, description) of an added column, by its name or its `std_` name; None for others."""
+    base = column[4:] if column.startswith("std_") and column[4:] in ADMIN_LABELS else column
+    if base not in ADMIN_LABELS:
+        return None
+    label, description = ADMIN_LABELS[base]
+    return (f"{label} (chuẩn hóa)", description) if base != column else (label, description)
+
 
 Mode = Literal["auto", "new", "legacy"]
 _T = TypeVar("_T")

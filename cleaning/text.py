@@ -359,4 +359,5 @@ def needs_formula_escape(values: ArrayLike) -> ArrayLike:
 def escape_formulas(values: ArrayLike) -> ArrayLike:
     """Prefix formula-like cells with ``'`` so spreadsheets show them as text (for CSV exports)."""
     mask = needs_formula_escape(values)
-    return pc.if_else(mask, pc.binary_join_element_wise("'", values, ""), values)
+    quote, empty = pa.scalar("'", values.type), pa.scalar("", values.type)  # large_string too
+    return pc.if_else(mask, pc.binary_join_element_wise(quote, values, empty), values)

@@ -33,7 +33,7 @@ from cleaning import (
     snake_case_columns,
 )
 from cleaning.admin_conflicts import add_row_code_conflicts
-from cleaning.admin_units import ADMIN_COLUMNS
+from cleaning.admin_units import ADMIN_COLUMNS, admin_dictionary
 from cleaning.text import DEFAULT_NULL_TOKENS, is_formula_injection
 from connectors.formats.base import ReadBatch
 from ingest.column_types import (
@@ -166,13 +166,15 @@ class BatchCleaner:
 
     # --- the data dictionary ----------------------------------------------------------
     def dictionary(self) -> list[dict[str, Any]]:
-        return [
+        """The source's columns, then the ones cleaning added (admin units), Vietnamese-labelled."""
+        own = [
             {
                 "name": p.name,
                 "label": (p.hint.label if p.hint and p.hint.label else p.label),
                 "type": p.type,
                 "inferred": p.inferred,
                 "description": p.hint.description if p.hint else None,
+                "nullable": p.hint.nullable if p.hint else True,
                 "source_label": p.label,  # the header as the file has it (the fidelity check reads it)
                 "source_index": i,  # the column's position in the reader's table
                 "pii": "masked" if p.name in self.masked else None,
@@ -182,6 +184,14 @@ class BatchCleaner:
             }
             for i, p in enumerate(self.columns)
         ]
+        names = {p.name for p in self.columns}
+        added = [f.name for f in self.schema or [] if f.name not in names]
+        for name in added:
+            if described := admin_dictionary(name):
+                own.append({"name": name, "label": described[0], "type": "string", "inferred": False,
+                            "description": described[1], "nullable": True, "derived": "admin_units",
+                            "source_label": None, "source_index": None})  # fmt: skip
+        return own
 
     # --- batches -----------------------------------------------------------------------
     def clean_all(

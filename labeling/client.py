@@ -2,26 +2,28 @@
 
 The SDK is used for most calls; task listing and bulk import use plain HTTP (fewer round trips,
 no model parsing). Every call goes through `call()`, which retries connection errors, timeouts
-and 5xx answers with exponential backoff, then raises `LabelStudioUnavailable` naming the URL.
+and 429/500/502/503/504 answers with the project's policy (`citydata.retry`: `attempts` tries in all,
+the first included; waits from `backoff_s` doubling, with jitter; Retry-After honoured), then
+raises `LabelStudioUnavailable` naming the URL. Other errors are raised at once, unchanged.
 """
 
 from __future__ import annotations
 
 import json
-import time
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-import httpx
 import requests
 
+from citydata.retry import RetryPolicy, is_transient, retry_call
 from citydata.settings import Settings
 
 T = TypeVar("T")
 
 
 class LabelStudioUnavailable(RuntimeError):
-    """Label Studio did not answer (or kept failing) after all retries."""
+    """Label Studio did not answer (or kept answering 429/500/502/503/504) on every try."""
 
 
 class LabelStudio:
@@ -30,16 +32,21 @@ class LabelStudio:
         settings: Settings,
         *,
         url: str | None = None,
-        retries: int = 4,
+        attempts: int = 4,
         backoff_s: float = 0.5,
         timeout_s: float = 120.0,
+        retries: int | None = None,
     ) -> None:
+        """`attempts`: tries of each call in all, the first included. `retries` is its former
+        name, with the same meaning here (this client's loop already counted every try)."""
         from label_studio_sdk import LabelStudio as Sdk
 
         self.url = (url or settings.label_studio.url).rstrip("/")
         self.token = settings.label_studio.api_token.get_secret_value()
-        self.retries = retries
-        self.backoff_s = backoff_s
+        if retries is not None:
+            warnings.warn("LabelStudio(retries=...) is now attempts=... (same number)", FutureWarning, 2)
+            attempts = retries
+        self.policy = RetryPolicy(attempts=attempts, backoff_s=backoff_s)
         self.timeout_s = timeout_s
         self.sdk = Sdk(base_url=self.url, api_key=self.token, timeout=timeout_s)
         self.http = requests.Session()
@@ -47,29 +54,22 @@ class LabelStudio:
 
     # --- retries -----------------------------------------------------------------------
     def call(self, what: str, fn: Callable[[], T]) -> T:
-        from label_studio_sdk.core.api_error import ApiError
+        """`fn()` under the retry policy; `LabelStudioUnavailable` once every try failed transiently."""
+        tries = 0
 
-        delay = self.backoff_s
-        last: Exception | None = None
-        for attempt in range(1, self.retries + 1):
-            try:
-                return fn()
-            except (httpx.TransportError, requests.ConnectionError, requests.Timeout) as exc:
-                last = exc
-            except ApiError as exc:
-                if exc.status_code is None or exc.status_code < 500:
-                    raise
-                last = exc
-            except requests.HTTPError as exc:
-                if exc.response is None or exc.response.status_code < 500:
-                    raise
-                last = exc
-            if attempt < self.retries:
-                time.sleep(delay)
-                delay *= 2
-        raise LabelStudioUnavailable(
-            f"Label Studio at {self.url} unavailable: {what} failed after {self.retries} attempts: {last}"
-        ) from last
+        def once() -> T:
+            nonlocal tries
+            tries += 1
+            return fn()
+
+        try:
+            return retry_call(self.policy, once, name=f"Label Studio {what}")
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            raise LabelStudioUnavailable(
+                f"Label Studio at {self.url} unavailable: {what} failed after {tries} attempts: {exc}"
+            ) from exc
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         def go() -> Any:

@@ -6,32 +6,153 @@ scheming schema; counts and agreement go into the notes, as extras when the sche
 link to the source dataset is a DCAT qualified relation (role prov:wasDerivedFrom), not a CKAN package
 relationship: CKAN 2.12 cannot index a dataset that has one (KeyError 'subject_package_id'), so such
 datasets drop out of search after any re-index. Relationships made by earlier versions are removed.
+
+The labeled rows are published to the lake as a version of `<source-id>-labels` (`labeling.labeled`),
+with `croissant.json` (Croissant 1.0, validated with mlcroissant; a publish fails on an invalid one)
+beside the version's files; the package's resources are the version's files (`catalog.resources`)
+plus "Croissant (ML)". Idempotent: an unchanged version writes nothing to S3, and a package equal to
+the one stored (hash in the `citydata_labels_hash` extra) writes nothing to CKAN.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
-from catalog.mapping import SYNTHETIC_TAGS
+from catalog.dcat_fields import distribution_fields, license_uri
+from catalog.mapping import SYNTHETIC_TAGS, extras_of, package_hash, with_resource_ids
+from catalog.resources import ROLE, SHA256_ALGORITHM, Links, resources_for
+from catalog.spec import parse_publication
 from citydata.clients import ckan_client
 from citydata.settings import Settings, load_settings
 from citydata.spec.model import DatasetSpec
+from citydata.storage.lake import Lake
+from citydata.storage.published import current_key, version_prefix
+from labeling.croissant import CROISSANT_FILE, croissant_jsonld, encode, validate, write_croissant
+from labeling.labeled import (
+    LABEL_COLUMN,
+    LabeledVersion,
+    label_counts,
+    labels_name,
+    publish_labeled_version,
+    version_pull_prefix,
+)
 from labeling.pull import PullResult
+from labeling.push import require_labeling
+from lake.access import object_base
 
+HASH_EXTRA = "citydata_labels_hash"
+CROISSANT_ROLE = "croissant"
 
-def labels_name(spec: DatasetSpec) -> str:
-    return f"{spec.id}-labels"[:100]
+__all__ = ["croissant_for", "labels_name", "publish"]
 
 
 def _fmt(value: Any) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def publish(spec: DatasetSpec, result: PullResult, settings: Settings | None = None) -> dict[str, Any]:
+def croissant_for(
+    spec: DatasetSpec, labeled: LabeledVersion, agreement: dict[str, Any], links: Links
+) -> dict[str, Any]:
+    """The Croissant JSON-LD of the labeled version (validated by the caller)."""
+    manifest = labeled.manifest
+    version = int(manifest["version"])
+    lab = require_labeling(spec)
+    labels = labeled.table.column(LABEL_COLUMN).to_pylist()
+    counts = label_counts(labels, lab.task_type)
+    page = links.dataset_url(labeled.name)
+    year = str(manifest["created_at"])[:4]
+    description = (
+        f"Nhãn do người gán nhãn tạo trong Label Studio cho bộ dữ liệu «{spec.title.vi}» ({spec.id}); "
+        f"mỗi dòng là một mục đã gán nhãn, cột `{LABEL_COLUMN}` là nhãn đồng thuận (đa số phiếu). "
+        f"{spec.description.vi.strip()}\n\n"
+        f"Labels collected in Label Studio for dataset {spec.id}: one record per labeled item, "
+        f"`{LABEL_COLUMN}` is the majority (consensus) label."
+        + (f" {spec.description.en.strip()}" if spec.description.en else "")
+        + ("\n\nSynthetic data / dữ liệu giả lập." if spec.synthetic else "")
+    )
+    return croissant_jsonld(
+        name=labeled.name,
+        title=f"{spec.title.vi} — nhãn (labels)",
+        description=description,
+        license_url=license_uri(spec.license) or f"{links.ckan_url.rstrip('/')}/api/3/action/license_list",
+        url=page,
+        creator=spec.dublin_core.creator,
+        publisher=spec.dublin_core.publisher,
+        date_published=str(manifest["created_at"]),
+        version=version,
+        manifest=manifest,
+        object_url=links.object_url,
+        url_columns=labeled.url_columns,
+        label_column=LABEL_COLUMN,
+        counts=counts,
+        per_label_agreement=agreement.get("per_label_agreement") or {},
+        agreement=agreement,
+        keywords=["labels", "label-studio", *spec.tags],
+        cite_as=(
+            f"@misc{{{labeled.name.replace('-', '_')}_v{version}, title={{{spec.title.vi} — nhãn (labels)}}, "
+            f"author={{{spec.dublin_core.publisher}}}, year={{{year}}}, note={{version {version}}}, "
+            f"url={{{page}}}}}"
+        ),
+    )
+
+
+def _resources(
+    spec: DatasetSpec, labeled: LabeledVersion, links: Links, croissant_key: str, croissant_body: bytes
+) -> list[dict[str, Any]]:
+    manifest = labeled.manifest
+    pub = parse_publication(spec)
+    derived = spec.model_copy(update={"id": labeled.name})
+    ckey = current_key(spec.agency.id, labeled.name)
+    out = resources_for(derived, pub, manifest, links, ckey, datastore_ready=False)
+    for res in out:  # `citydata get` reads datasets with a spec; the labeled one has none
+        res["description"] = res["description"].replace(f" hoặc `citydata get {labeled.name}`", "")
+    version = int(manifest["version"])
+    out.append(
+        {
+            ROLE: CROISSANT_ROLE,
+            "name": "Croissant (ML)",
+            "description": (
+                f"Mô tả phiên bản v{version} theo chuẩn Croissant 1.0 (MLCommons, JSON-LD) cho học máy: "
+                "các tệp (đường dẫn, mã băm sha256), các cột và kiểu dữ liệu, phân bố nhãn và mức đồng "
+                "thuận giữa người gán nhãn theo từng nhãn. Nạp bằng "
+                '`mlcroissant.Dataset(jsonld=URL).records(record_set="records")`.'
+            ),
+            "url": links.object_url(croissant_key),
+            "format": "JSON-LD",
+            "mimetype": "application/ld+json",
+            "size": len(croissant_body),
+            "hash": hashlib.sha256(croissant_body).hexdigest(),
+            "hash_algorithm": SHA256_ALGORITHM,
+            "issued": manifest["created_at"],
+            "modified": manifest["created_at"],
+            "citydata_version": str(version),
+        }
+    )
+    for res in out:
+        res.update(distribution_fields(res["url"], spec.license, spec.dublin_core.rights))
+    return out
+
+
+def publish(
+    spec: DatasetSpec, result: PullResult, settings: Settings | None = None, lake: Lake | None = None
+) -> dict[str, Any]:
+    """Publish the pull's labels: lake version, croissant.json, then the CKAN dataset; returns it."""
     import ckanapi
 
     settings = settings or load_settings()
+    lake = lake or Lake(settings)
+    pub = parse_publication(spec)
+    labeled = publish_labeled_version(spec, result.prefix, settings, lake, pub)
+    links = Links(settings.ckan.url, object_base(settings, pub.private))
+    manifest = labeled.manifest
+    agreement = lake.get_json(version_pull_prefix(spec, manifest) + "agreement.json") or result.agreement
+    jsonld = croissant_for(spec, labeled, agreement, links)
+    validate(jsonld)  # raises CroissantInvalid: nothing of it reaches the catalog
+    croissant_key = version_prefix(spec.agency.id, labeled.name, int(manifest["version"])) + CROISSANT_FILE
+    write_croissant(lake, croissant_key, jsonld)
+
     ckan = ckan_client(settings)
     try:
         org = ckan.action.organization_show(id=spec.agency.id)
@@ -62,11 +183,13 @@ def publish(spec: DatasetSpec, result: PullResult, settings: Settings | None = N
         {"key": "labeling_agreement", "value": json.dumps(agreement, default=str)},
     ]
     package: dict[str, Any] = {
-        "name": labels_name(spec),
+        "name": labeled.name,
         "title": f"{spec.title.vi} — nhãn (labels)",
         "notes": notes,
         "owner_org": org["id"],
+        "private": pub.private,
         "license_id": spec.license,
+        "version": str(manifest["version"]),
         # Labels of synthetic items are marked synthetic like their source.
         "tags": [
             {"name": t} for t in ("labels", "label-studio", *(SYNTHETIC_TAGS if spec.synthetic else ()))
@@ -75,11 +198,19 @@ def publish(spec: DatasetSpec, result: PullResult, settings: Settings | None = N
         "qualified_relation": [
             {"uri": source_url, "relation": source_url, "role": "http://www.w3.org/ns/prov#wasDerivedFrom"}
         ],
+        "resources": _resources(spec, labeled, links, croissant_key, encode(jsonld)),
     }
+    digest = package_hash(package)
     try:
         existing = ckan.action.package_show(id=package["name"])
     except ckanapi.NotFound:
         existing = None
+    if existing is not None and existing.get("state") == "active":
+        if extras_of(existing).get(HASH_EXTRA) == digest:
+            return dict(existing)  # unchanged: nothing written
+    if existing is not None:
+        package["resources"] = with_resource_ids(package["resources"], existing.get("resources", []))
+    package["extras"] = [*extras, {"key": HASH_EXTRA, "value": digest}]
     action = ckan.action.package_patch if existing else ckan.action.package_create
     kwargs = {"id": existing["id"], **package} if existing else package
     try:

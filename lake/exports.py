@@ -1,7 +1,8 @@
 """Build one published version's files locally, in one streaming pass over the clean Parquet:
 zstd Parquet parts (at most `part_rows` rows each), a UTF-8 CSV for spreadsheet users (formula
 injection neutralised, optional BOM for Excel), the data dictionary as CSV, and the table's
-content fingerprint. Memory stays at about one batch.
+content fingerprint. Memory stays at about one batch. The Excel workbook (`lake.xlsx_export`),
+when the version fits in a sheet, is written beside that pass by a second thread.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from citydata.storage.lake import PART_SIZE
 from cleaning.columns import logical_type
 from cleaning.text import escape_formulas
 from lake.hashing import TableFingerprint, file_digests, schema_signature
+from lake.xlsx_export import XLSX_TYPE, XlsxSkipped, write_xlsx
 
 BOM = b"\xef\xbb\xbf"
 PARQUET_TYPE = "application/vnd.apache.parquet"
@@ -33,7 +35,7 @@ DICTIONARY_COLUMNS = ("column", "label", "type", "arrow_type", "nullable", "desc
 class BuiltFile:
     name: str  # relative to the version prefix
     path: Path
-    kind: str  # parquet | csv | dictionary
+    kind: str  # parquet | csv | xlsx | dictionary
     content_type: str
     size: int = 0
     sha256: str = ""
@@ -55,7 +57,8 @@ class BuiltVersion:
     schema: list[list[str]]
     dictionary: list[dict[str, Any]] = field(default_factory=list)
     parts: list[BuiltFile] = field(default_factory=list)
-    extras: list[BuiltFile] = field(default_factory=list)  # csv, dictionary
+    extras: list[BuiltFile] = field(default_factory=list)  # csv, xlsx, dictionary
+    skipped: dict[str, XlsxSkipped] = field(default_factory=dict)  # a file not built, and why
 
     @property
     def files(self) -> list[BuiltFile]:
@@ -159,13 +162,21 @@ def build_version(
     part_rows: int,
     csv_file: bool = True,
     csv_bom: bool = False,
+    xlsx_file: bool = True,
+    xlsx_max_rows: int = 200_000,
     columns: Sequence[dict[str, Any]] = (),
     batch_rows: int = 65_536,
 ) -> BuiltVersion:
-    """Parquet parts, CSV and dictionary for `source`, written under `workdir`."""
+    """Parquet parts, CSV, XLSX and dictionary for `source`, written under `workdir`."""
     workdir.mkdir(parents=True, exist_ok=True)
     reader = pq.ParquetFile(source)
     schema = reader.schema_arrow.remove_metadata()
+    described = dictionary_rows(schema, columns)
+    xlsx_path = workdir / f"{dataset}.xlsx"
+    xlsx_thread = ThreadPoolExecutor(max_workers=1) if xlsx_file else None
+    xlsx: Future[XlsxSkipped | None] | None = None
+    if xlsx_thread is not None:  # pure Python (openpyxl): beside the pass below, which is mostly C
+        xlsx = xlsx_thread.submit(write_xlsx, source, xlsx_path, described, max_rows=xlsx_max_rows)
     fingerprint = TableFingerprint(schema)
     parts = _Parts(workdir, schema, part_rows)
     csv_path = workdir / f"{dataset}.csv"
@@ -200,12 +211,13 @@ def build_version(
     finally:
         if csv_thread is not None:
             csv_thread.shutdown(wait=True)
+        if xlsx_thread is not None:
+            xlsx_thread.shutdown(wait=True)
         if csv_writer is not None:
             csv_writer.close()
         if csv_sink is not None:
             csv_sink.close()
         part_files = parts.finish()
-    described = dictionary_rows(schema, columns)
     built = BuiltVersion(fingerprint.rows, fingerprint.hexdigest(), schema_signature(schema), described)
     for i, (path, rows) in enumerate(part_files):
         final = path.with_name(part_name(dataset, i, len(part_files)))
@@ -213,6 +225,12 @@ def build_version(
         built.parts.append(BuiltFile(final.name, final, "parquet", PARQUET_TYPE, rows=rows))
     if csv_file:
         built.extras.append(BuiltFile(csv_path.name, csv_path, "csv", CSV_TYPE, rows=fingerprint.rows))
+    if xlsx is not None:
+        if (skipped := xlsx.result()) is None:
+            xlsx_built = BuiltFile(xlsx_path.name, xlsx_path, "xlsx", XLSX_TYPE, rows=fingerprint.rows)
+            built.extras.append(xlsx_built)
+        else:
+            built.skipped["xlsx"] = skipped
     dictionary = workdir / f"{dataset}-dictionary.csv"
     dictionary.write_bytes(dictionary_csv(described, csv_bom))
     built.extras.append(BuiltFile(dictionary.name, dictionary, "dictionary", CSV_TYPE, rows=len(schema)))

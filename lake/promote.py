@@ -170,6 +170,8 @@ def _publish_version(
             part_rows=options.part_rows,
             csv_file=options.csv,
             csv_bom=options.csv_bom,
+            xlsx_file=options.xlsx,
+            xlsx_max_rows=options.xlsx_max_rows,
             columns=source.columns,
         )
         local.unlink()

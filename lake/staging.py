@@ -231,4 +231,6 @@ def version_manifest(
         "files": files,
         "quality": quality_digest(report.summary) if report else None,
         "options": options.shape(),
+        # a download not built, and why (e.g. {"xlsx": {"reason": "rows", "value": N, "limit": L}})
+        "skipped": {kind: why.as_dict() for kind, why in built.skipped.items()},
     }

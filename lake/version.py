@@ -57,10 +57,13 @@ class VersionOptions:
     csv: bool = True
     csv_bom: bool = False
     keep_versions: int = 5
+    xlsx: bool = True
+    xlsx_max_rows: int = 200_000
 
     def shape(self) -> dict[str, Any]:
         """What changes the files (not `keep_versions`)."""
-        return {"part_rows": self.part_rows, "csv": self.csv, "csv_bom": self.csv_bom, "layout": 1}
+        return {"part_rows": self.part_rows, "csv": self.csv, "csv_bom": self.csv_bom, "xlsx": self.xlsx,
+                "xlsx_max_rows": self.xlsx_max_rows, "layout": 1}  # fmt: skip
 
 
 @dataclass

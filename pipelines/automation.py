@@ -13,7 +13,8 @@ the run queue can limit (one run per dataset, see `tag_concurrency_limits` in da
   (the connector's state skips objects already pulled), so nothing is missed and nothing is
   pulled twice.
 - `build_failure_sensor()`: on every failed run, one alert line in the log (dataset, failed
-  steps/assets, error) and, when a webhook URL is set, a JSON POST to it (timeout, retries).
+  steps/assets, error) and, when a webhook URL is set, a JSON POST to it (timeout; 3 tries in all,
+  by the project's retry policy).
 
 Default status. Schedules and the drop-zone sensor start STOPPED, so a local stack never runs
 anything unasked; set `CITYDATA_AUTOMATION__ENABLED=true` (proposed `settings.automation.enabled`)
@@ -30,7 +31,6 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -282,26 +282,38 @@ def alert_payload(context: dg.RunFailureSensorContext, settings: Settings) -> di
     }
 
 
-def post_alert(url: str, payload: dict[str, Any], *, retries: int = 3, timeout_s: float = 5.0) -> bool:
-    """POST the payload as JSON; retries connection errors, timeouts and 5xx with backoff."""
+def post_alert(url: str, payload: dict[str, Any], *, attempts: int = 3, timeout_s: float = 5.0) -> bool:
+    """POST the payload as JSON; True if the webhook took it. `attempts` tries in all (the first
+    included) on connection errors, timeouts and 429/500/502/503/504, by the project's retry policy;
+    every failed try is logged (without the URL's path: it may hold a token). Never raises."""
     import requests
 
-    delay = 0.5
-    for attempt in range(1, retries + 1):
+    from citydata.retry import RetryPolicy, TransientStatus, raise_for_transient_status, retry_call
+
+    shown = _safe_url(url)
+    tries = 0
+
+    def once() -> requests.Response:
+        nonlocal tries
+        tries += 1
         try:
             resp = requests.post(url, json=payload, timeout=timeout_s)
-            if resp.status_code < 500:
-                if resp.status_code >= 400:
-                    log.error("alert webhook %s refused the alert: HTTP %s", _safe_url(url), resp.status_code)
-                return resp.status_code < 400
-            problem = f"HTTP {resp.status_code}"
-        except requests.RequestException as exc:
-            problem = type(exc).__name__  # the message may contain the URL
-        log.warning("alert webhook %s: attempt %d/%d failed: %s", _safe_url(url), attempt, retries, problem)
-        if attempt < retries:
-            time.sleep(delay)
-            delay *= 2
-    return False
+            raise_for_transient_status(resp)
+        except (requests.RequestException, TransientStatus) as exc:
+            problem = str(exc) if isinstance(exc, TransientStatus) else type(exc).__name__  # no URL
+            log.warning("alert webhook %s: attempt %d/%d failed: %s", shown, tries, attempts, problem)
+            raise
+        return resp
+
+    policy = RetryPolicy(attempts=attempts, backoff_s=0.5, backoff_max_s=4.0, max_wait_s=10.0)
+    try:
+        resp = retry_call(policy, once, on_retry=lambda _: None)  # each failure is logged above
+    except (requests.RequestException, TransientStatus):
+        return False
+    if resp.status_code >= 400:
+        log.error("alert webhook %s refused the alert: HTTP %s", shown, resp.status_code)
+        return False
+    return True
 
 
 def build_failure_sensor(minimum_interval_seconds: int = 30) -> dg.SensorDefinition:

@@ -184,7 +184,8 @@ def compare_with_sources(
     sheets = where.column("sheet").take(positions).to_pylist()
     lines = where.column("line").take(positions).to_pylist()
     published = table.take(positions)
-    columns = [c for c in columns if c.get("name") in published.column_names]
+    # columns cleaning added (admin units: `derived`) have no source cell to compare with
+    columns = [c for c in columns if c.get("name") in published.column_names and not c.get("derived")]
     values = {c["name"]: published.column(c["name"]).to_pylist() for c in columns}
     by_file: dict[str, list[int]] = defaultdict(list)
     for i, name in enumerate(names):

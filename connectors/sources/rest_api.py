@@ -15,9 +15,12 @@ while pages keep the server's Content-Type (usually `application/json`). A pull 
 at all has no `records.jsonl` (the reader refuses empty files), only its pages.
 
 Requests are GETs through the shared session (`connectors.http.session`) with its own retrying
-turned off: this module retries connection errors, timeouts, 429 and 5xx itself, with
-exponential backoff and honouring Retry-After (seconds or HTTP date) on any of those statuses,
-so every attempt (retries included) goes through the rate limiter and is counted.
+turned off (`attempts=1`): this module retries them with the project's policy
+(`citydata.retry`: connection errors, timeouts, 429/500/502/503/504; exponential backoff with jitter;
+Retry-After honoured, in seconds or as an HTTP date), so every try (retries included) goes
+through the rate limiter and is counted. `attempts` counts every try, the first included; the
+old `retries:` key (retries after the first) is still read, as `attempts = retries + 1`, with a
+deprecation warning.
 
 Secrets: any header or query parameter value written `env:NAME` is read from the environment at
 fetch time (a missing variable fails the run, naming the variable only). Those values never
@@ -33,11 +36,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import tempfile
 import time
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import IO, Any, Literal
 from urllib.parse import quote, quote_plus
@@ -45,6 +45,15 @@ from urllib.parse import quote, quote_plus
 import requests
 from pydantic import Field, field_validator, model_validator
 
+from citydata.retry import (
+    RetryEvent,
+    RetryPolicy,
+    TransientStatus,
+    attempts_from_retries,
+    parse_retry_after,
+    raise_for_transient_status,
+    retrying,
+)
 from connectors.base import (
     ENV_REF,
     Connector,
@@ -77,8 +86,9 @@ from connectors.sources._rest_paging import (
 
 log = logging.getLogger(__name__)
 
+__all__ = ["RestApiConfig", "RestApiConnector", "parse_retry_after", "redact"]  # parse_retry_after: moved
+
 ENV_PREFIX = "env:"
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 RECORDS_NAME = "records.jsonl"
 JSONL_MEDIA_TYPE = "application/x-ndjson"
 _HASH_MOD = 2**256
@@ -117,13 +127,36 @@ class RestApiConfig(SourceConfig):
     max_pages: int = Field(1000, ge=1, description="More pages than this fails the run (a runaway API).")
     rate_limit_per_s: float | None = Field(None, gt=0, description="At most this many requests per second.")
     timeout_s: float = Field(60, gt=0, description="Seconds to wait for each request.")
-    retries: int = Field(4, ge=0, description="Retries after the first attempt (429, 5xx, network errors).")
-    backoff_s: float = Field(0.5, ge=0, description="Waits backoff_s * 2**attempt without Retry-After.")
+    attempts: int = Field(
+        5,
+        ge=1,
+        description="Tries of each request in all, the first included (1: no retry); 429, 500, 502, 503, "
+        "504 and network errors are retried. Replaces `retries` (retries after the first = attempts - 1).",
+    )
+    backoff_s: float = Field(
+        0.5, ge=0, description="Wait before retry n: backoff_s * 2**(n-1) plus jitter, unless Retry-After."
+    )
     max_retry_wait_s: float = Field(300, ge=0, description="Cap on any single wait, Retry-After included.")
     verify_tls: bool = Field(True, description="Check the server's TLS certificate.")
     incremental: Incremental | None = Field(
         None, description="Ask only for records changed since the last run."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _deprecated_retries(cls, data: Any) -> Any:
+        return attempts_from_retries(data, "rest_api source: `retries: {retries}`", "`attempts: {attempts}`")
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The project's policy with this source's numbers; no cap on the total wait (the
+        attempts and the per-wait cap bound it, as Retry-After may ask for long waits)."""
+        return RetryPolicy(
+            attempts=self.attempts,
+            backoff_s=self.backoff_s,
+            backoff_max_s=self.max_retry_wait_s,
+            max_wait_s=None,
+        )
 
     @field_validator("pagination", mode="before")
     @classmethod
@@ -155,22 +188,6 @@ def redact(text: str, secrets: list[str]) -> str:
         for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
             text = text.replace(form, "***")
     return text
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date); None if absent/bad."""
-    if not value:
-        return None
-    value = value.strip()
-    if re.fullmatch(r"\d+(\.\d+)?", value):
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 # --- the connector ---------------------------------------------------------------------------
@@ -233,7 +250,7 @@ class RestApiConnector(Connector[RestApiConfig]):
         if cfg.incremental and previous is not None:
             params[cfg.incremental.param] = param_text(previous)
 
-        self._session = session(retries=0)  # retried here: each attempt is rate-limited and counted
+        self._session = session(attempts=1)  # retried here: each try is rate-limited and counted
         self._session.headers.update(headers)
         spool = _RecordSpool(self.context.workdir)
         pages: list[RawObject] = []
@@ -339,43 +356,36 @@ class RestApiConnector(Connector[RestApiConfig]):
         self._last_request = time.monotonic()
 
     def _get(self, url: str) -> requests.Response:
-        """GET with retries on network errors, 429 and 5xx; the final response must be 2xx."""
+        """GET under the source's retry policy (each try rate-limited and counted); the final
+        response must be 2xx."""
         cfg = self.config
         shown = self._redact(url)
-        attempt = 0
-        while True:
-            self._throttle()
-            self._requests += 1
-            try:
-                resp = self._http_get(url)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                if attempt >= cfg.retries:
-                    raise ConnectorError(
-                        self._redact(f"{shown}: request failed after {attempt + 1} attempts: {exc}")
-                    ) from None
-                delay = cfg.backoff_s * 2**attempt
-                why = type(exc).__name__
-            except requests.RequestException as exc:
-                raise ConnectorError(self._redact(f"{shown}: request failed: {exc}")) from None
-            else:
-                if resp.status_code not in RETRY_STATUSES or attempt >= cfg.retries:
-                    break
-                retry_after = parse_retry_after(resp.headers.get("Retry-After"))
-                delay = retry_after if retry_after is not None else cfg.backoff_s * 2**attempt
-                why = f"HTTP {resp.status_code}"
-                resp.close()
-            delay = min(delay, cfg.max_retry_wait_s)
-            attempt += 1
+        tries = 0
+
+        def on_retry(event: RetryEvent) -> None:
             self._retries += 1
-            log.warning("%s: %s, retry %d/%d in %.1fs", shown, why, attempt, cfg.retries, delay)
-            time.sleep(delay)
+            why, retry, wait = event.reason, event.attempt, event.wait_s
+            log.warning("%s: %s, retry %d/%d in %.1fs", shown, why, retry, cfg.attempts - 1, wait)
+
+        try:
+            for attempt in retrying(cfg.retry_policy, on_retry=on_retry, name=shown):
+                with attempt:
+                    tries += 1
+                    self._throttle()
+                    self._requests += 1
+                    resp = self._http_get(url)
+                    raise_for_transient_status(resp)
+        except TransientStatus as exc:
+            resp = exc.response  # still transient after every try: reported below
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            failed = f"{shown}: request failed after {tries} attempts: {exc}"
+            raise ConnectorError(self._redact(failed)) from None
+        except requests.RequestException as exc:
+            raise ConnectorError(self._redact(f"{shown}: request failed: {exc}")) from None
         if not resp.ok:
             snippet = resp.text[:200].replace("\n", " ")
-            raise ConnectorError(
-                self._redact(
-                    f"{shown}: HTTP {resp.status_code} {resp.reason} after {attempt + 1} attempts: {snippet}"
-                )
-            )
+            answer = f"HTTP {resp.status_code} {resp.reason}"
+            raise ConnectorError(self._redact(f"{shown}: {answer} after {tries} attempts: {snippet}"))
         return resp
 
     def _http_get(self, url: str) -> requests.Response:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import urllib3
 from pydantic import Field, field_validator, model_validator
 
+from citydata.clients import s3_http_client
 from citydata.storage.layout import percent_decoded
 from connectors.base import (
     ENV_REF,
@@ -140,6 +141,7 @@ class S3DropConnector(Connector[S3DropConfig]):
                 secret_key=secret,
                 secure=s3.secure if cfg.secure is None else cfg.secure,
                 region=cfg.region or s3.region,
+                http_client=s3_http_client(),
             )
         # Another server: never send the platform's own keys there; anonymous unless keys are given.
         endpoint, tls = cfg.endpoint.rstrip("/"), cfg.secure
@@ -152,6 +154,7 @@ class S3DropConnector(Connector[S3DropConfig]):
             secret_key=_env(cfg.secret_key, "secret_key") if cfg.secret_key else None,
             secure=True if tls is None else tls,
             region=cfg.region,
+            http_client=s3_http_client(),
         )
 
     def fetch(self, state: dict[str, Any]) -> FetchResult:

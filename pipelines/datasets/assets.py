@@ -25,10 +25,6 @@ def asset_key(spec: DatasetSpec, stage: str) -> dg.AssetKey:
     return dg.AssetKey([key_part(spec.id), stage])
 
 
-def _lake(s3: S3Resource) -> Lake:
-    return Lake(load_settings(), s3.client())
-
-
 def _describe(spec: DatasetSpec) -> str:
     return f"{spec.title.vi}" + (f" ({spec.title.en})" if spec.title.en else "")
 

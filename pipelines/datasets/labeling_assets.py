@@ -111,7 +111,7 @@ def build_labeling_sensors(
 
         settings = load_settings()
         lake = Lake(settings)
-        ls = LabelStudio(settings, retries=1)
+        ls = LabelStudio(settings, attempts=1)
         cursor: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
         requests = []
         for spec in labeled:

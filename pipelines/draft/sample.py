@@ -54,7 +54,7 @@ def fetch(source: str, workdir: Path, timeout_s: float = 60) -> RawObject:
     from connectors.sources.http_file import file_name
 
     try:
-        resp = session(retries=2).get(source, stream=True, timeout=timeout_s)
+        resp = session(attempts=3).get(source, stream=True, timeout=timeout_s)
     except requests.RequestException as exc:
         raise DraftError(f"{source}: download failed: {exc}") from exc
     with resp:

@@ -99,7 +99,9 @@ class Published:
         base = settings.ckan.url.rstrip("/")
         self.dataset = _turtle(f"{base}/dataset/{spec.id}.ttl")
         self.catalog = _turtle(f"{base}/catalog.ttl")  # the whole first page, every agency's entries
-        [self.ref] = list(set(self.dataset.subjects(RDF.type, DCAT.Dataset)) - set(_sources(self.dataset)))
+        versions = set(self.dataset.objects(None, DCAT.hasVersion))
+        datasets = set(self.dataset.subjects(RDF.type, DCAT.Dataset))
+        [self.ref] = list(datasets - set(_sources(self.dataset)) - versions)
         self.distributions = list(self.dataset.objects(self.ref, DCAT.distribution))
 
 
@@ -126,18 +128,24 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
     unique = uuid.uuid4().hex[:10]
     spec = spec_for(unique, tmp_path_factory.mktemp("dcat"))
     lake = Lake(settings)
+    source = Path(spec.source.path)  # type: ignore[attr-defined]
     try:
-        pulled = pull(spec, settings, lake)
-        assert pulled.pull_id
-        clean_pull(spec, settings, lake, pulled.pull_id)
-        reports = zone_prefix("reports", spec.agency.id, spec.id, pulled.pull_id)
-        lake.put_json(reports + "summary.json", {"dataset": spec.id, "pull_id": pulled.pull_id, "rows": 2,
-                      "score": 100.0, "success": True, "blocking": False, "promotable": True,
-                      "partial": False, "publish_key": None})  # fmt: skip
-        lake.put_bytes(reports + "data_docs/index.html", b"<html>Data Docs</html>", "text/html")
         client = CatalogClient(settings)
-        publish(spec, settings, lake, client)
+        for version in (1, 2):  # two versions: the second lists the first (dcat:hasVersion)
+            if version == 2:
+                rows = source.read_text(encoding="utf-8").splitlines()
+                source.write_text("\n".join([*rows, rows[-1].replace("B02", "B03")]) + "\n", encoding="utf-8")
+            pulled = pull(spec, settings, lake)
+            assert pulled.pull_id
+            clean_pull(spec, settings, lake, pulled.pull_id)
+            reports = zone_prefix("reports", spec.agency.id, spec.id, pulled.pull_id)
+            lake.put_json(reports + "summary.json", {"dataset": spec.id, "pull_id": pulled.pull_id,
+                          "rows": 1 + version, "score": 100.0, "success": True, "blocking": False,
+                          "promotable": True, "partial": False, "publish_key": None})  # fmt: skip
+            lake.put_bytes(reports + "data_docs/index.html", b"<html>Data Docs</html>", "text/html")
+            publish(spec, settings, lake, client)
         package = client.call("package_show", id=spec.id)
+        assert package["version"] == "2" and len(package.get("has_version") or []) == 1, package
         yield Published(settings, spec, package)
     finally:
         purge_agency(settings, lake, spec.agency.id, [spec.id])
@@ -277,6 +285,15 @@ def test_frequency_temporal_theme_contact(published):
     [contact] = list(g.objects(ref, DCAT.contactPoint))
     assert set(g.objects(contact, VCARD.hasEmail)) == {URIRef("mailto:dulieu@example.gov.vn")}
     assert {str(n) for n in g.objects(contact, VCARD.fn)} == {"Phòng Dữ liệu"}
+
+
+def test_older_versions_are_titled_datasets(published):
+    [older] = list(published.dataset.objects(published.ref, DCAT.hasVersion))
+    assert (older, RDF.type, DCAT.Dataset) in published.dataset
+    assert str(older).endswith("/v1/_manifest.json")
+    assert {str(t) for t in published.dataset.objects(older, DCTERMS.title)} == {
+        f"{published.package['title']} (phiên bản 1)"
+    }
 
 
 def test_catalog_title_publisher_language_in_vietnamese(published):

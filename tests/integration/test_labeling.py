@@ -19,6 +19,7 @@ from labeling.client import LabelStudio, LabelStudioUnavailable
 from labeling.publish import publish
 from labeling.pull import pull
 from labeling.push import push
+from tests.integration.cleanup import purge_agency
 
 pytestmark = pytest.mark.integration
 
@@ -83,6 +84,8 @@ def env(stack_ready, unique):
             ckan.action.dataset_purge(id=f"{spec.id}-labels")
         with contextlib.suppress(ckanapi.NotFound):
             ckan.action.organization_purge(id=spec.agency.id)
+        # the labeled dataset's lake version (published zone) and its anonymous-read grant
+        purge_agency(settings, lake, spec.agency.id, [f"{spec.id}-labels"])
 
 
 def text_table():

@@ -185,7 +185,8 @@ def test_publish_find_download_and_rerun_without_writes(world):
     # Every resource downloads anonymously and is byte-identical to the lake object.
     clean = _clean_table(world, spec, pull_id)
     roles = {r["citydata_role"]: r for r in pkg["resources"]}
-    assert set(roles) == {"parquet-00000", "csv", "dictionary", "quality-summary", "quality-docs", "versions"}
+    assert set(roles) == {"parquet-00000", "csv", "xlsx", "dictionary", "quality-summary", "quality-docs",
+                          "versions"}  # fmt: skip
     for res in pkg["resources"]:
         reply = requests.get(res["url"], timeout=30)  # no credentials
         assert reply.status_code == 200, res["url"]

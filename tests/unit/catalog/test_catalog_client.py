@@ -89,7 +89,7 @@ def test_dataset_references():
 
 
 def test_retry_policy_comes_from_settings_and_the_error_names_ckan():
-    settings = Settings(ckan={"retries": 1, "backoff_s": 0.0, "backoff_max_s": 0.0})  # type: ignore[arg-type]
+    settings = Settings(ckan={"attempts": 2, "backoff_s": 0.0, "backoff_max_s": 0.0})  # type: ignore[arg-type]
     fake = FakeCkan(*[requests.ConnectionError("refused")] * 3)
     c = CatalogClient(settings, ckan=fake)
     expected = r"CKAN package_show: unavailable at http://ckan\.test"

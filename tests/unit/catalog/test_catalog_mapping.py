@@ -266,3 +266,25 @@ def test_csv_disabled_moves_the_datastore_to_the_parquet():
     del manifest["files"]["csv"]
     pkg = build(spec_with(publication={"csv": False}), manifest=manifest)
     assert pkg["resources"][0]["datastore_active"] is True
+
+
+def test_xlsx_resource_and_why_a_version_has_none():
+    manifest = copy.deepcopy(MANIFEST)
+    manifest["files"]["xlsx"] = {"key": "published/so-gtvt/bai-giu-xe/v2/bai-giu-xe.xlsx", "size": 7000,
+                                 "sha256": "sha256:" + "44" * 32}  # fmt: skip
+    pkg = build(manifest=manifest)
+    roles = [r[ROLE] for r in pkg["resources"]]
+    assert roles[:4] == ["parquet-00000", "csv", "xlsx", "dictionary"]
+    xlsx = pkg["resources"][2]
+    assert xlsx["format"] == "XLSX" and xlsx["name"] == "Dữ liệu (Excel XLSX)"
+    assert xlsx["mimetype"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert xlsx["hash"] == "44" * 32 and xlsx["size"] == 7000 and "Từ điển dữ liệu" in xlsx["description"]
+    assert "datastore_active" not in xlsx and "Không có bản Excel" not in pkg["notes"]
+    skipped = copy.deepcopy(MANIFEST)
+    skipped["skipped"] = {"xlsx": {"reason": "rows", "value": 250_000, "limit": 200_000}}
+    pkg = build(manifest=skipped)
+    assert "xlsx" not in [r[ROLE] for r in pkg["resources"]]
+    why = "Không có bản Excel (XLSX): phiên bản có 250.000 dòng, quá giới hạn 200.000 dòng đặt cho bản Excel."
+    assert why in pkg["notes"] and why in pkg["resources"][1]["description"]
+    skipped["skipped"]["xlsx"] = {"reason": "rows", "value": 2_000_000, "limit": 1_048_575}
+    assert "1.048.575 dòng của một trang tính Excel" in build(manifest=skipped)["notes"]

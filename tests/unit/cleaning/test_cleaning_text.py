@@ -269,3 +269,10 @@ def test_byte_pair_search_at_every_offset() -> None:
             assert _has_pair(np.frombuffer(bytes(data), dtype=np.uint8), b"  "), (size, at)
         assert not _has_pair(np.frombuffer(b" a" * size, dtype=np.uint8), b"  ")
     assert not _has_pair(np.frombuffer(b" ", dtype=np.uint8), b"  ")
+
+
+def test_escape_formulas_works_on_large_strings_as_pandas_gives_them() -> None:
+    values = pa.array(["=1+1", "-5", "Thủ Đức", None], pa.large_string())
+    escaped = escape_formulas(values)
+    assert escaped.type == pa.large_string()
+    assert escaped.to_pylist() == ["'=1+1", "-5", "Thủ Đức", None]

@@ -148,6 +148,22 @@ class CitydataDCATAPProfile(RDFProfile):
         self._hcmc(dataset_ref)
         self._source(dataset_ref, extras)
         self._distributions(dataset_dict, dataset_ref)
+        self._versions(dataset_dict, dataset_ref)
+
+    def _versions(self, dataset_dict: dict[str, Any], dataset_ref: URIRef) -> None:
+        """Older versions (dcat:hasVersion, their manifests in the lake) are datasets in DCAT-AP 3:
+        typed and titled as such, in Vietnamese, with the version number from their folder."""
+        title = dataset_dict.get("title") or dataset_dict.get("name") or ""
+        for version in list(self.g.objects(dataset_ref, DCAT.hasVersion)):
+            if not isinstance(version, URIRef):
+                continue
+            found = re.search(r"/v(\d+)/", str(version))
+            number = found.group(1) if found else "?"
+            self.g.add((version, RDF.type, DCAT.Dataset))
+            self.g.add((version, DCT.title, Literal(f"{title} (phiên bản {number})", lang="vi")))
+            text = f"Phiên bản {number} trước đây của bộ dữ liệu; liên kết tới tệp mô tả của phiên bản."
+            self.g.add((version, DCT.description, Literal(text, lang="vi")))
+            self.g.add((version, DCAT.version, Literal(number)))
 
     def _attributions(self, dataset_ref: URIRef) -> None:
         """dcat:qualifiedAttribution -> prov:qualifiedAttribution (and dct:contributor for the agent)."""

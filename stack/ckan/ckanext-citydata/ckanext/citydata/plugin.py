@@ -18,6 +18,9 @@
   formulas in text cells, like the platform's CSV exports (dump_formulas.py).
 - DCAT-AP 3: the RDF profile `citydata_dcat_ap` (dcat_profile.py, an entry point of this package)
   completes ckanext-dcat's output; its catalog settings `ckanext.citydata.catalog.*` are declared here.
+- The portal's pages (templates/): a home page for the city (home/index.html: what the portal is,
+  a search box, topics with their dataset counts, recent and new datasets; helpers in portal.py),
+  and the dataset page's 'Additional info' in words instead of vocabulary URIs (display.py).
 """
 
 from __future__ import annotations
@@ -86,6 +89,27 @@ class CitydataPlugin(plugins.SingletonPlugin):
     plugins.implements(plugins.IBlueprint)
     plugins.implements(plugins.IPackageController, inherit=True)
     plugins.implements(plugins.IConfigDeclaration)
+    plugins.implements(plugins.IConfigurer)
+    plugins.implements(plugins.ITemplateHelpers)
+
+    def update_config(self, config: Any) -> None:
+        toolkit.add_template_directory(config, "templates")
+
+    def get_helpers(self) -> dict[str, Any]:
+        from ckanext.citydata import portal
+        from ckanext.citydata.display import info_rows
+
+        def citydata_info_rows(pkg: dict[str, Any]) -> list[dict[str, Any]]:
+            return info_rows(pkg, "en" if toolkit.h.lang() == "en" else "vi")
+
+        return {
+            "citydata_info_rows": citydata_info_rows,
+            "citydata_topics": portal.topics,
+            "citydata_recent_datasets": portal.recent_datasets,
+            "citydata_new_datasets": portal.new_datasets,
+            "citydata_tracking_on": portal.tracking_on,
+            "citydata_counts": portal.counts,
+        }
 
     def declare_config_options(self, declaration: Any, key: Any) -> None:
         from ckanext.citydata.dcat_profile import CATALOG_DEFAULTS
