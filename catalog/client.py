@@ -21,7 +21,7 @@ import requests
 
 from citydata.clients import ckan_client
 from citydata.retry import TRANSIENT_STATUSES, RetryPolicy, is_transient, retry_call
-from citydata.settings import Settings, get_settings
+from citydata.settings import Settings
 
 if TYPE_CHECKING:
     from ckanapi import RemoteCKAN
@@ -96,7 +96,7 @@ def is_transient_ckan(exc: BaseException) -> bool:
 class CatalogClient:
     def __init__(
         self,
-        settings: Settings | None = None,
+        settings: Settings,
         *,
         anonymous: bool = False,
         ckan: RemoteCKAN | None = None,
@@ -104,7 +104,7 @@ class CatalogClient:
         backoff_s: float | None = None,
         timeout_s: float | None = None,
     ) -> None:
-        self.settings = settings or get_settings()
+        self.settings = settings
         self.anonymous = anonymous
         self.ckan = ckan or ckan_client(self.settings, anonymous=anonymous)
         ckan = self.settings.ckan

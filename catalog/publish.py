@@ -38,7 +38,7 @@ from catalog.mapping import (
 )
 from catalog.resources import ROLE, Links, datastore_fields, datastore_rows, host_role
 from catalog.spec import PublicationSpec, parse_publication
-from citydata.settings import Settings, get_settings
+from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
 from citydata.storage.lake import Lake
 from citydata.storage.layout import zone_prefix
@@ -171,7 +171,7 @@ def resolve_input(
 # --- lake ----------------------------------------------------------------------------------------
 def publish_to_lake(
     spec: DatasetSpec,
-    settings: Settings | None = None,
+    settings: Settings,
     lake: Lake | None = None,
     *,
     pull_id: str | None = None,
@@ -183,7 +183,6 @@ def publish_to_lake(
 
     Returns the publication and whether the anonymous-read policy changed.
     """
-    settings = settings or get_settings()
     lake = _lake(settings, lake)
     pub = parse_publication(spec)
     source, report = resolve_input(spec, lake, pub, pull_id)
@@ -256,13 +255,12 @@ def _ensure_view(client: CatalogClient, resource_id: str) -> None:
 
 def publish_to_catalog(
     spec: DatasetSpec,
-    settings: Settings | None = None,
+    settings: Settings,
     lake: Lake | None = None,
     client: CatalogClient | None = None,
 ) -> CatalogResult:
     """Create or update the dataset's CKAN entry from the current published version."""
     started = time.monotonic()
-    settings = settings or get_settings()
     lake = _lake(settings, lake)
     client = client or CatalogClient(settings)
     writes_before = len(client.writes)
@@ -339,7 +337,7 @@ def publish_to_catalog(
 # --- both --------------------------------------------------------------------------------------------
 def publish(
     spec: DatasetSpec,
-    settings: Settings | None = None,
+    settings: Settings,
     lake: Lake | None = None,
     client: CatalogClient | None = None,
     *,
@@ -347,7 +345,6 @@ def publish(
     hooks: PublishHooks | None = None,
     stale_staging_after: timedelta = timedelta(hours=1),
 ) -> PublishResult:
-    settings = settings or get_settings()
     lake = _lake(settings, lake)
     published, access_changed = publish_to_lake(
         spec, settings, lake, pull_id=pull_id, hooks=hooks, stale_staging_after=stale_staging_after
@@ -357,10 +354,9 @@ def publish(
 
 
 def publish_many(
-    specs: Sequence[DatasetSpec], settings: Settings | None = None, workers: int = 4
+    specs: Sequence[DatasetSpec], settings: Settings, workers: int = 4
 ) -> list[PublishResult | Exception]:
     """Publish several datasets in parallel threads; one failure does not stop the others."""
-    settings = settings or get_settings()
 
     def one(spec: DatasetSpec) -> PublishResult | Exception:
         try:

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from catalog.client import CatalogClient, CatalogError, CatalogUnavailable
-from citydata.settings import Settings, get_settings
+from citydata.settings import Settings
 
 # Capacities of package memberships: an organization's own datasets, and a group's datasets.
 _PACKAGE_CAPACITIES = ("organization", "public")
@@ -117,7 +117,7 @@ def indexed_names(client: CatalogClient) -> set[str]:
 
 
 def reindex(
-    settings: Settings | None = None,
+    settings: Settings,
     client: CatalogClient | None = None,
     *,
     progress: Progress | None = None,
@@ -125,7 +125,6 @@ def reindex(
 ) -> ReindexResult:
     """Re-index every dataset of the catalog through the action API (needs a sysadmin token)."""
     started = time.monotonic()
-    settings = settings or get_settings()
     client = client or CatalogClient(settings)
     result = ReindexResult("api")
     try:

@@ -13,7 +13,7 @@ from catalog.mapping import (
     MANAGED_KEY,
     extras_of,
 )
-from citydata.settings import Settings, get_settings
+from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
 from citydata.storage.lake import Lake
 from citydata.storage.published import dataset_prefix
@@ -58,7 +58,7 @@ def retire_missing(
     specs: Iterable[DatasetSpec],
     policy: RetirePolicy = "private",
     *,
-    settings: Settings | None = None,
+    settings: Settings,
     client: CatalogClient | None = None,
     lake: Lake | None = None,
     organizations: Iterable[str] | None = None,
@@ -68,7 +68,6 @@ def retire_missing(
     restorable), or only reported (`keep`). Their lake versions are kept; nothing is purged.
     Anonymous read of their files is revoked unless the policy is `keep`.
     """
-    settings = settings or get_settings()
     client = client or CatalogClient(settings)
     lake = lake or Lake(settings)
     wanted = {s.id for s in specs}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from citydata.settings import Settings, load_settings
+from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
 from citydata.storage.lake import Lake
 from labeling.baseline import NaiveBayes, least_confident
@@ -40,7 +40,7 @@ class NextResult:
 
 def next_batch(
     spec: DatasetSpec,
-    settings: Settings | None = None,
+    settings: Settings,
     lake: Lake | None = None,
     ls: LabelStudio | None = None,
     *,
@@ -48,7 +48,6 @@ def next_batch(
 ) -> NextResult:
     from ingest.pull import last_pull_id
 
-    settings = settings or load_settings()
     lake = lake or Lake(settings)
     ls = ls or LabelStudio(settings)
     lab = require_labeling(spec)

@@ -25,7 +25,7 @@ from catalog.mapping import SYNTHETIC_TAGS, extras_of, package_hash, with_resour
 from catalog.resources import ROLE, SHA256_ALGORITHM, Links, resources_for
 from catalog.spec import parse_publication
 from citydata.clients import ckan_client
-from citydata.settings import Settings, load_settings
+from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
 from citydata.storage.lake import Lake
 from citydata.storage.published import current_key, version_prefix
@@ -136,12 +136,11 @@ def _resources(
 
 
 def publish(
-    spec: DatasetSpec, result: PullResult, settings: Settings | None = None, lake: Lake | None = None
+    spec: DatasetSpec, result: PullResult, settings: Settings, lake: Lake | None = None
 ) -> dict[str, Any]:
     """Publish the pull's labels: lake version, croissant.json, then the CKAN dataset; returns it."""
     import ckanapi
 
-    settings = settings or load_settings()
     lake = lake or Lake(settings)
     pub = parse_publication(spec)
     labeled = publish_labeled_version(spec, result.prefix, settings, lake, pub)

@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from citydata.settings import Settings, load_settings
+from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
 from citydata.storage.lake import Lake
 from citydata.storage.layout import zone_prefix
@@ -187,12 +187,11 @@ def _parquet(df: pd.DataFrame, schema: pa.Schema | None = None) -> bytes:
 
 def pull(
     spec: DatasetSpec,
-    settings: Settings | None = None,
+    settings: Settings,
     lake: Lake | None = None,
     ls: LabelStudio | None = None,
 ) -> PullResult:
     started = time.perf_counter()
-    settings = settings or load_settings()
     lake = lake or Lake(settings)
     ls = ls or LabelStudio(settings)
     lab = require_labeling(spec)

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from citydata.settings import Settings, load_settings
+from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
 from citydata.storage.lake import Lake
 from citydata.storage.layout import state_key, zone_prefix
@@ -207,7 +207,7 @@ def ensure_image_storage(ls: LabelStudio, settings: Settings, spec: DatasetSpec,
 
 def push(
     spec: DatasetSpec,
-    settings: Settings | None = None,
+    settings: Settings,
     lake: Lake | None = None,
     ls: LabelStudio | None = None,
     *,
@@ -222,7 +222,6 @@ def push(
     from ingest.pull import last_pull_id
 
     started = time.perf_counter()
-    settings = settings or load_settings()
     lake = lake or Lake(settings)
     ls = ls or LabelStudio(settings)
     lab = require_labeling(spec)

@@ -13,6 +13,7 @@ import dagster as dg
 
 from citydata.clients import ckan_client, label_studio_client, s3_client
 from citydata.settings import Settings, load_settings
+from citydata.storage.lake import Lake
 
 if TYPE_CHECKING:
     import ckanapi
@@ -35,8 +36,16 @@ class S3Resource(dg.ConfigurableResource):
     endpoint: str | None = None
     lake_bucket: str | None = None
 
+    def settings(self) -> Settings:
+        """The platform's settings with this resource's overrides: what the stages are given."""
+        return _settings_with(s3={"endpoint": self.endpoint} if self.endpoint else {})
+
     def client(self) -> Minio:
-        return s3_client(_settings_with(s3={"endpoint": self.endpoint} if self.endpoint else {}))
+        return s3_client(self.settings())
+
+    def lake(self) -> Lake:
+        """The lake the stages read and write, on this resource's client."""
+        return Lake(self.settings(), self.client())
 
     @property
     def bucket(self) -> str:

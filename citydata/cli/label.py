@@ -83,7 +83,7 @@ def pull_cmd(
     if publish:
         from labeling.publish import publish as publish_labels
 
-        out["ckan"] = publish_labels(spec, result)["name"]
+        out["ckan"] = publish_labels(spec, result, load_settings())["name"]
     if json_out:
         print_json(out)
     else:

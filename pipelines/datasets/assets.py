@@ -8,9 +8,7 @@ from typing import Any
 
 import dagster as dg
 
-from citydata.settings import load_settings
 from citydata.spec.model import DatasetSpec
-from citydata.storage.lake import Lake
 from ingest.clean import clean_pull
 from ingest.detected import describe
 from ingest.pull import last_pull_id, pull
@@ -41,8 +39,8 @@ def build_dataset_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
         tags=tags,  # transient source errors are retried inside the connectors, with backoff
     )
     def raw(context: dg.AssetExecutionContext, s3: S3Resource) -> dg.MaterializeResult:
-        settings = load_settings()
-        result = pull(spec, settings, Lake(settings, s3.client()))
+        settings, lake = s3.settings(), s3.lake()
+        result = pull(spec, settings, lake)
         if result.unchanged:
             context.log.info("%s: source unchanged, nothing pulled", spec.id)
         metadata: dict[str, Any] = {
@@ -65,8 +63,7 @@ def build_dataset_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
         tags=tags,
     )
     def clean(context: dg.AssetExecutionContext, s3: S3Resource) -> dg.MaterializeResult:
-        settings = load_settings()
-        lake = Lake(settings, s3.client())
+        settings, lake = s3.settings(), s3.lake()
         pull_id = last_pull_id(lake, spec.id)
         if pull_id is None:
             raise dg.Failure(f"{spec.id}: nothing pulled yet; materialize {asset_key(spec, 'raw')} first")

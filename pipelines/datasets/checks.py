@@ -18,7 +18,6 @@ from typing import Any
 
 import dagster as dg
 
-from citydata.settings import load_settings
 from citydata.spec.model import DatasetSpec
 from citydata.storage.lake import Lake
 from ingest.pull import last_pull_id
@@ -124,8 +123,7 @@ def build_quality_checks(spec: DatasetSpec) -> list[dg.AssetChecksDefinition]:
         ),
     )
     def quality_check(context: dg.AssetCheckExecutionContext, s3: S3Resource) -> dg.AssetCheckResult:
-        settings = load_settings()
-        lake = Lake(settings, s3.client())
+        settings, lake = s3.settings(), s3.lake()
         pull_id = _pull_id(context, spec, lake)
         if pull_id is None:
             return dg.AssetCheckResult(

@@ -32,8 +32,8 @@ def build_labeling_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
     def labeling_tasks(context: dg.AssetExecutionContext, s3: S3Resource) -> dg.MaterializeResult:
         from labeling.push import push
 
-        settings = load_settings()
-        result = push(spec, settings, Lake(settings, s3.client()))
+        settings, lake = s3.settings(), s3.lake()
+        result = push(spec, settings, lake)
         if result.deleted_in_label_studio:
             context.log.warning(
                 "%s: %d task(s) deleted in Label Studio, not re-created",
@@ -64,8 +64,8 @@ def build_labeling_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
         from labeling.publish import publish
         from labeling.pull import pull
 
-        settings = load_settings()
-        result = pull(spec, settings, Lake(settings, s3.client()))
+        settings, lake = s3.settings(), s3.lake()
+        result = pull(spec, settings, lake)
         labeled: dict[str, Any] = {}
         if result.annotations:  # the labeled dataset goes to the catalog as soon as there are labels
             package = publish(spec, result, settings)

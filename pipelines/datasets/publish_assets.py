@@ -17,9 +17,7 @@ import dagster as dg
 from catalog.client import CatalogClient
 from catalog.publish import PublishBlocked, publish_to_catalog, publish_to_lake
 from catalog.spec import parse_publication
-from citydata.settings import load_settings
 from citydata.spec.model import DatasetSpec
-from citydata.storage.lake import Lake
 from citydata.storage.published import current_key
 from lake.access import public_url, s3_uri
 from pipelines.datasets.assets import asset_key, key_part
@@ -52,8 +50,7 @@ def build_publish_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
         tags=tags,
     )
     def published(context: dg.AssetExecutionContext, s3: S3Resource) -> dg.MaterializeResult:
-        settings = load_settings()
-        lake = Lake(settings, s3.client())
+        settings, lake = s3.settings(), s3.lake()
         try:
             result, access_changed = publish_to_lake(
                 spec, settings, lake, pull_id=_clean_pull_id(context, spec)
@@ -98,8 +95,7 @@ def build_publish_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
     def catalog_entry(
         context: dg.AssetExecutionContext, s3: S3Resource, ckan: CkanResource
     ) -> dg.MaterializeResult:
-        settings = load_settings()
-        lake = Lake(settings, s3.client())
+        settings, lake = s3.settings(), s3.lake()
         result = publish_to_catalog(spec, settings, lake, CatalogClient(settings, ckan=ckan.client()))
         if result.unchanged:
             context.log.info("%s: catalog entry unchanged (same package hash); nothing written", spec.id)
