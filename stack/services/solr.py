@@ -42,6 +42,45 @@ def ckan_version(requirements: Path = CKAN_REQUIREMENTS) -> str:
     raise ServiceError("solr", f"no `ckan==X.Y.Z` pin in {requirements}")
 
 
+# CKAN's `text` type folds accents (ASCIIFoldingFilter: "Thủ Đức" and "thu duc" index alike), so
+# an unaccented query finds accented datasets. These fields keep the accents, so that the project's
+# CKAN plugin can rank exact accented matches first (ckanext/citydata/search_rank.py).
+ACCENTED_TYPE = """
+    <fieldType name="text_accented" class="solr.TextField" positionIncrementGap="100">
+        <analyzer type="index">
+            <tokenizer class="solr.WhitespaceTokenizerFactory"/>
+            <filter class="solr.WordDelimiterGraphFilterFactory"
+                    generateWordParts="1" generateNumberParts="1"/>
+            <filter class="solr.FlattenGraphFilterFactory"/>
+            <filter class="solr.LowerCaseFilterFactory"/>
+        </analyzer>
+        <analyzer type="query">
+            <tokenizer class="solr.WhitespaceTokenizerFactory"/>
+            <filter class="solr.WordDelimiterGraphFilterFactory"
+                    generateWordParts="1" generateNumberParts="1"/>
+            <filter class="solr.LowerCaseFilterFactory"/>
+        </analyzer>
+    </fieldType>
+"""
+ACCENTED_FIELDS = """
+    <field name="title_accented" type="text_accented" indexed="true" stored="false"/>
+    <field name="text_accented" type="text_accented" indexed="true" stored="false" multiValued="true"/>
+"""
+ACCENTED_SOURCES = ("title", "notes", "text", "tags", "groups", "res_name", "res_description")
+
+
+def with_accented_fields(schema: str) -> str:
+    """CKAN's schema plus the accent-keeping fields (`title_accented`, `text_accented`)."""
+    if 'name="text_accented"' in schema:
+        return schema
+    copies = '<copyField source="title" dest="title_accented"/>\n' + "".join(
+        f'<copyField source="{field}" dest="text_accented"/>\n' for field in ACCENTED_SOURCES
+    )
+    schema = schema.replace("</types>", ACCENTED_TYPE + "</types>", 1)
+    schema = schema.replace("</fields>", ACCENTED_FIELDS + "</fields>", 1)
+    return schema.replace("</schema>", copies + "</schema>", 1)
+
+
 def schema_cache(version: str) -> Path:
     """Where CKAN's schema.xml of `version` is kept, shared by every stack folder."""
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
@@ -178,7 +217,8 @@ class SolrService(Service):
         shutil.copyfile(TEMPLATES / "solr.xml", home / "solr.xml")
         for name in ("solrconfig.xml", "synonyms.txt", "protwords.txt"):
             shutil.copyfile(TEMPLATES / "conf" / name, conf / name)
-        shutil.copyfile(self.ckan_schema(), conf / "schema.xml")
+        schema = with_accented_fields(self.ckan_schema().read_text(encoding="utf-8"))
+        (conf / "schema.xml").write_text(schema, encoding="utf-8")
         (self.core_dir / "core.properties").write_text(f"name={self.settings.solr.core}\n", encoding="utf-8")
 
     def _java(self) -> str:

@@ -100,3 +100,27 @@ def test_anonymous_cannot_create(stack_ready, organization, unique):
         anonymous.action.package_create(
             name=f"test-anon-{unique}", title="x", notes="y", owner_org=organization["id"]
         )
+
+
+def test_exact_accented_matches_rank_first_and_unaccented_queries_still_find_them(
+    stack_ready, organization, unique
+):
+    """'Thủ Đức' lists the dataset about Thủ Đức before one about 'Thu Dục' (equal once folded, and
+    repeated so that it would win on the folded text alone); 'thu duc' still finds both."""
+    ckan = ckan_client(stack_ready)
+    exact = ckan.action.package_create(
+        name=f"test-thuduc-{unique}", title="Bãi giữ xe Thủ Đức", owner_org=organization["id"],
+        notes="Danh sách bãi giữ xe công cộng ở phường Thủ Đức.",
+    )  # fmt: skip
+    folded = ckan.action.package_create(
+        name=f"test-thuduc-khac-{unique}", title="Thu Dục thu dục: bãi giữ xe", owner_org=organization["id"],
+        notes="Thu dục, thu dục, thu dục: một bộ dữ liệu khác.",
+    )  # fmt: skip
+    fq = f"owner_org:{organization['id']}"
+    ranked = [r["id"] for r in ckan.action.package_search(q="Thủ Đức", fq=fq)["results"]]
+    assert ranked == [exact["id"], folded["id"]]
+    # Without the accent-keeping fields (CKAN's own query fields), the folded text decides.
+    plain = ckan.action.package_search(q="Thủ Đức", fq=fq, qf="name^4 title^4 tags^2 groups^2 text")
+    assert [r["id"] for r in plain["results"]] == [folded["id"], exact["id"]]
+    unaccented = {r["id"] for r in ckan.action.package_search(q="thu duc", fq=fq)["results"]}
+    assert unaccented == {exact["id"], folded["id"]}

@@ -134,3 +134,20 @@ def test_real_services_are_discovered_in_dependency_order():
         for dep in cls.requires:
             assert names.index(dep) < names.index(cls.name), f"{dep} must start before {cls.name}"
     assert {"s3", "postgres", "redis", "dagster"} <= set(names)
+
+
+def test_the_solr_schema_is_ckans_plus_the_accent_keeping_fields():
+    from defusedxml import ElementTree as ET
+
+    from stack.services.solr import ACCENTED_SOURCES, with_accented_fields
+
+    ckan = (
+        '<schema name="ckan-2.12" version="1.6"><types><fieldType name="text" class="solr.TextField"/>'
+        '</types><fields><field name="title" type="text"/></fields><uniqueKey>id</uniqueKey></schema>'
+    )
+    patched = ET.fromstring(with_accented_fields(ckan))
+    fields = {f.get("name"): f.get("type") for f in patched.iter("field")}
+    assert fields == {"title": "text", "title_accented": "text_accented", "text_accented": "text_accented"}
+    copies = {(c.get("source"), c.get("dest")) for c in patched.iter("copyField")}
+    assert copies == {("title", "title_accented")} | {(s, "text_accented") for s in ACCENTED_SOURCES}
+    assert with_accented_fields(with_accented_fields(ckan)) == with_accented_fields(ckan)  # once

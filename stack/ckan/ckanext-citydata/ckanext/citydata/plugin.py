@@ -12,6 +12,8 @@
 - XLoader leaves alone the resources the platform publishes (they carry `citydata_role`; their
   DataStore table is loaded typed by the platform), so they can be labelled plainly 'CSV' and
   appear under CKAN's CSV format facet.
+- Dataset search ranks exact accented matches first (search_rank.py, with the accent-keeping
+  Solr fields the stack adds to CKAN's schema).
 - Dataset search finds row values: the distinct values of a dataset's DataStore text columns
   (capped) are indexed with it (row_values.py).
 - DataStore dumps (CSV/TSV download, the preview's filtered download) neutralise spreadsheet
@@ -31,6 +33,7 @@ import ckan.plugins as plugins
 import ckan.plugins.toolkit as toolkit
 from ckanext.citydata.dump_formulas import install as install_dump_escaping
 from ckanext.citydata.row_values import with_row_values
+from ckanext.citydata.search_rank import with_accented_ranking
 from ckanext.citydata.search_text import fold_ajax_form, fold_download_params
 from flask import Blueprint, request
 from werkzeug.datastructures import ImmutableMultiDict
@@ -121,6 +124,9 @@ class CitydataPlugin(plugins.SingletonPlugin):
 
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         return with_row_values(pkg_dict)
+
+    def before_dataset_search(self, search_params: dict[str, Any]) -> dict[str, Any]:
+        return with_accented_ranking(search_params)
 
     def can_upload(self, resource_id: str) -> bool:
         """XLoader: not for the platform's own resources (already in the DataStore, typed)."""
