@@ -21,6 +21,7 @@ from citydata.spec import load_specs
 from citydata.storage.lake import Lake
 from labeling.client import LabelStudio
 from labeling.pull import latest_labels_prefix
+from tests.integration.browser import chromium, wait_for_text
 
 pytestmark = pytest.mark.integration
 CLI = str(Path(sys.executable).parent / "citydata")
@@ -180,32 +181,7 @@ def test_catalog_retire_dry_run_names_a_dataset_whose_spec_is_gone(stack_ready, 
 
 @pytest.fixture
 def browser(stack_ready, tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium Manager fetch a driver
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--window-size=1400,1000", f"--user-data-dir={tmp_path / 'chromium'}",
-    ):  # fmt: skip
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
-
-
-def _wait_for_text(driver, text: str, timeout: float = 60) -> None:
-    from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    # Single-page apps re-render while loading: a body element read mid-render goes stale.
-    wait = WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,))
-    wait.until(lambda d: text in d.find_element(By.TAG_NAME, "body").text)
+    yield from chromium(tmp_path / "chromium")
 
 
 def test_ckan_speaks_vietnamese_with_a_switch_to_english(stack_ready, browser):
@@ -215,12 +191,12 @@ def test_ckan_speaks_vietnamese_with_a_switch_to_english(stack_ready, browser):
     shots = stack_ready.stack_dir / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     browser.get(f"{stack_ready.ckan.url}/dataset/")
-    _wait_for_text(browser, "Tổ chức")  # the menu: Organizations
+    wait_for_text(browser, "Tổ chức")  # the menu: Organizations
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "vi"
     assert "Cổng dữ liệu mở Thành phố Hồ Chí Minh" in browser.title
     browser.save_screenshot(str(shots / "ckan-vi.png"))
     browser.get(f"{stack_ready.ckan.url}/en/dataset/")
-    _wait_for_text(browser, "Organizations")
+    wait_for_text(browser, "Organizations")
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     browser.save_screenshot(str(shots / "ckan-en.png"))
 
@@ -233,7 +209,7 @@ def test_web_uis_show_the_datasets(stack_ready, browser):
     shots.mkdir(parents=True, exist_ok=True)
 
     browser.get(f"{stack_ready.ckan.url}/dataset/phuong-xa-tphcm")
-    _wait_for_text(browser, "Danh sách phường, xã, đặc khu Thành phố Hồ Chí Minh")
+    wait_for_text(browser, "Danh sách phường, xã, đặc khu Thành phố Hồ Chí Minh")
     resources = browser.find_elements(By.CSS_SELECTOR, ".resource-item")
     assert any(r.is_displayed() for r in resources)
     browser.save_screenshot(str(shots / "ckan-dataset.png"))
@@ -241,7 +217,7 @@ def test_web_uis_show_the_datasets(stack_ready, browser):
     # The flat asset list is virtualized (rows below the fold are not in the page): open the dataset's
     # key prefix and wait for an asset description loaded from the code location.
     browser.get(f"{stack_ready.dagster.webserver_url}/assets/phuong_xa_tphcm")
-    _wait_for_text(browser, "published/so-noi-vu/phuong-xa-tphcm/", timeout=90)
+    wait_for_text(browser, "published/so-noi-vu/phuong-xa-tphcm/", timeout=90)
     browser.save_screenshot(str(shots / "dagster-assets.png"))
 
     ls = stack_ready.label_studio
@@ -249,7 +225,7 @@ def test_web_uis_show_the_datasets(stack_ready, browser):
     browser.find_element(By.NAME, "email").send_keys(ls.username)
     browser.find_element(By.NAME, "password").send_keys(ls.password.get_secret_value())
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit], form input[type=submit]").click()
-    _wait_for_text(browser, "Projects")
+    wait_for_text(browser, "Projects")
     browser.get(f"{ls.url}/projects/")
-    _wait_for_text(browser, f"citydata:{LABELED}", timeout=90)  # the project card, with its task counts
+    wait_for_text(browser, f"citydata:{LABELED}", timeout=90)  # the project card, with its task counts
     browser.save_screenshot(str(shots / "label-studio-projects.png"))

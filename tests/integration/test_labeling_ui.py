@@ -3,7 +3,6 @@ dataset's title, only the columns they need, instructions that never block; and 
 the same project."""
 
 import io
-import os
 
 import pyarrow.parquet as pq
 import pytest
@@ -13,6 +12,7 @@ from labeling.project import INTERNAL_COLUMNS, VIEW_TITLE, project_key
 from labeling.pull import pull
 from labeling.push import push
 from tests.integration import test_labeling as base
+from tests.integration.browser import chromium, wait_for_text
 from tests.integration.test_labeling import FEEDBACK, text_table
 
 pytestmark = pytest.mark.integration
@@ -123,31 +123,13 @@ def test_project_made_before_is_found_by_its_old_title_and_renamed(labeling_env)
 
 @pytest.fixture
 def browser(stack_ready, tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium Manager fetch a driver
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
-        "--disable-background-networking", "--window-size=1400,1000",
-        f"--user-data-dir={tmp_path / 'chromium'}",
-    ):  # fmt: skip
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
+    yield from chromium(tmp_path / "chromium")
 
 
 def _body_with(driver, text: str, timeout: float = 90) -> str:
-    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    wait = WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,))
-    wait.until(lambda d: text in d.find_element(By.TAG_NAME, "body").text)
+    wait_for_text(driver, text, timeout)
     return str(driver.find_element(By.TAG_NAME, "body").text)
 
 
