@@ -34,6 +34,7 @@ CHILD = """
 import json, os, sys, threading, time
 from pathlib import Path
 import connectors  # registers the source types
+from citydata.settings import load_settings
 from citydata.spec.model import DatasetSpec
 from labeling.client import LabelStudio
 from labeling.push import push
@@ -55,7 +56,7 @@ def held(self, project, body):
     time.sleep(600)
 
 LabelStudio.import_tasks = held
-push(spec, batch_size=int(sys.argv[3]))
+push(spec, load_settings(), batch_size=int(sys.argv[3]))
 """
 
 
