@@ -28,9 +28,9 @@ from citydata.settings import load_settings
 from citydata.spec.model import DatasetSpec
 from citydata.storage.lake import Lake
 from citydata.storage.layout import state_key, zone_prefix
+from labeling.annotation_import import import_annotations
 from labeling.client import LabelStudio
-from labeling.pull import pull
-from labeling.push import BATCH, push
+from labeling.task_export import BATCH, export_tasks
 
 WORDS = ["đường", "ngập", "rác", "hẻm", "đèn", "giao thông", "ồn ào", "công trình", "cây xanh", "kẹt xe"]
 LABELS = ["giao_thong", "moi_truong", "khac"]
@@ -76,7 +76,7 @@ def main() -> None:
         bare = bare_import(ls, spec, texts)
         print(f"bare Label Studio import of {args.tasks} tasks with predictions: {bare:6.2f} s (baseline)")
         t = time.perf_counter()
-        first = push(spec, settings, lake, ls)
+        first = export_tasks(spec, settings, lake, ls)
         project = first.project_id
         took = time.perf_counter() - t
         print(
@@ -84,12 +84,12 @@ def main() -> None:
             f"push / bare import = {took / bare:.2f}"
         )
         t = time.perf_counter()
-        second = push(spec, settings, lake, ls)
+        second = export_tasks(spec, settings, lake, ls)
         print(f"push again, created {second.created}: {time.perf_counter() - t:6.2f} s")
         victim = next(iter(ls.iter_tasks(project, page_size=1)))
         ls.sdk.tasks.delete(id=victim["id"])
         t = time.perf_counter()
-        third = push(spec, settings, lake, ls)
+        third = export_tasks(spec, settings, lake, ls)
         print(
             f"push after a deletion (full task listing), created {third.created}, reported deleted "
             f"{len(third.deleted_in_label_studio)}: {time.perf_counter() - t:6.2f} s"
@@ -102,7 +102,7 @@ def main() -> None:
                          "value": {"choices": [rng.choice(LABELS)]}}],
             )  # fmt: skip
         t = time.perf_counter()
-        pulled = pull(spec, settings, lake, ls)
+        pulled = import_annotations(spec, settings, lake, ls)
         print(
             f"pull  {pulled.tasks:>6} tasks / {pulled.annotations} annotations: "
             f"{time.perf_counter() - t:6.2f} s "
@@ -120,7 +120,7 @@ def main() -> None:
 
 
 def bare_import(ls: LabelStudio, spec: DatasetSpec, texts: list[str]) -> float:
-    """Seconds Label Studio alone takes to import these tasks, as push sends them, into a new project."""
+    """Seconds Label Studio alone takes to import the tasks export_tasks would send, in a new project."""
     from labeling.spec import parse_labeling
     from labeling.templates import get_template
 

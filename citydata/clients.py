@@ -12,7 +12,6 @@ from citydata.settings import Settings, get_settings
 if TYPE_CHECKING:
     import ckanapi
     import urllib3
-    from label_studio_sdk import LabelStudio
     from minio import Minio
 
 
@@ -58,10 +57,3 @@ def ckan_client(settings: Settings | None = None, *, anonymous: bool = False) ->
     ckan = (settings or get_settings()).ckan
     token = None if anonymous else ckan.api_token.get_secret_value() or None
     return ckanapi.RemoteCKAN(ckan.url, apikey=token, user_agent="citydata/0.1")
-
-
-def label_studio_client(settings: Settings | None = None) -> LabelStudio:
-    from label_studio_sdk import LabelStudio
-
-    ls = (settings or get_settings()).label_studio
-    return LabelStudio(base_url=ls.url, api_key=ls.api_token.get_secret_value())

@@ -15,15 +15,13 @@ from citydata.spec.model import DatasetSpec
 from citydata.storage.lake import Lake
 from labeling.baseline import NaiveBayes, least_confident
 from labeling.client import LabelStudio
-from labeling.push import (
-    LabelingError,
-    PushResult,
+from labeling.project import LabelingError, find_project, require_labeling
+from labeling.task_export import (
+    TaskExport,
     collected_labels,
-    find_project,
+    export_tasks,
     load_clean,
     predictions_for,
-    push,
-    require_labeling,
     with_row_ids,
 )
 
@@ -32,7 +30,7 @@ from labeling.push import (
 class NextResult:
     trained_on: int
     predictions_refreshed: int
-    push: PushResult
+    exported: TaskExport
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -90,5 +88,5 @@ def next_batch(
     candidates = df[~df["_row_id"].isin(in_project)].reset_index(drop=True)
     proba = model.predict_proba(candidates[lab.main_column].astype(str).tolist())
     chosen = candidates.iloc[least_confident(proba, size or lab.sample_size)]
-    result = push(spec, settings, lake, ls, pull_id=pull_id, rows=chosen)
+    result = export_tasks(spec, settings, lake, ls, pull_id=pull_id, rows=chosen)
     return NextResult(len(train), refreshed, result)

@@ -34,8 +34,9 @@ from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
 from citydata.storage.lake import Lake
 from citydata.storage.published import dataset_prefix
-from labeling.pull import labels_root
-from labeling.push import load_clean, require_labeling, with_row_ids
+from labeling.annotation_import import labels_root
+from labeling.project import require_labeling
+from labeling.task_export import load_clean, with_row_ids
 from lake.access import object_base, set_public_read
 from lake.promote import LakePublication, SourceData, VersionOptions, publish_version
 

@@ -19,8 +19,10 @@ from html import escape
 from typing import Any
 
 from citydata.spec.model import DatasetSpec
+from citydata.storage.lake import Lake
+from citydata.storage.layout import state_key
 from labeling.client import LabelStudio
-from labeling.spec import LabelingSpec
+from labeling.spec import LabelingSpec, parse_labeling
 from labeling.templates import get_template
 
 TITLE_MIN, TITLE_MAX = 3, 50  # Label Studio 1.23: PROJECT_TITLE_MIN_LEN / PROJECT_TITLE_MAX_LEN
@@ -156,3 +158,23 @@ def ensure_views(ls: LabelStudio, project: int) -> list[int]:
             data["hiddenColumns"] = wanted
             ls._request("PATCH", f"/api/dm/views/{view['id']}/", json={"project": project, "data": data})
     return [int(v["id"]) for v in views]
+
+
+class LabelingError(RuntimeError):
+    pass
+
+
+def labeling_state_key(spec: DatasetSpec) -> str:
+    return state_key(spec.id, "labeling")
+
+
+def require_labeling(spec: DatasetSpec) -> LabelingSpec:
+    lab = parse_labeling(spec)
+    if lab is None:
+        raise LabelingError(f"{spec.id}: the spec has no labeling section")
+    return lab
+
+
+def find_project(ls: LabelStudio, lake: Lake, spec: DatasetSpec) -> int | None:
+    """The dataset's project id (see `labeling.project`), or None when it has none yet."""
+    return find_project_id(ls, lake.get_json(labeling_state_key(spec), {}) or {}, spec)

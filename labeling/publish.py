@@ -1,7 +1,7 @@
 """Publish a labeled dataset to CKAN as `<source-id>-labels`, linked to its source dataset.
 
-`catalog/publish.py` was not available when this was written, so ckanapi is used directly. The
-organization is the source's agency (created when missing); title and notes satisfy the DCAT-AP
+Written through the catalog stage's client (`catalog.client.CatalogClient`: retries, typed errors).
+The organization is the source's agency (created when missing); title and notes satisfy the DCAT-AP
 scheming schema; counts and agreement go into the notes, as extras when the schema accepts them. The
 link to the source dataset is a DCAT qualified relation (role prov:wasDerivedFrom), not a CKAN package
 relationship: CKAN 2.12 cannot index a dataset that has one (KeyError 'subject_package_id'), so such
@@ -16,19 +16,21 @@ the one stored (hash in the `citydata_labels_hash` extra) writes nothing to CKAN
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from typing import Any
 
+from catalog.client import CatalogClient, CatalogError, ValidationFailed
 from catalog.dcat_fields import distribution_fields, license_uri
 from catalog.mapping import SYNTHETIC_TAGS, extras_of, package_hash, with_resource_ids
 from catalog.resources import ROLE, SHA256_ALGORITHM, Links, resources_for
 from catalog.spec import parse_publication
-from citydata.clients import ckan_client
 from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
 from citydata.storage.lake import Lake
 from citydata.storage.published import current_key, version_prefix
+from labeling.annotation_import import AnnotationImport
 from labeling.croissant import CROISSANT_FILE, croissant_jsonld, encode, validate, write_croissant
 from labeling.labeled import (
     LABEL_COLUMN,
@@ -38,14 +40,13 @@ from labeling.labeled import (
     publish_labeled_version,
     version_pull_prefix,
 )
-from labeling.pull import PullResult
-from labeling.push import require_labeling
+from labeling.project import require_labeling
 from lake.access import object_base
 
 HASH_EXTRA = "citydata_labels_hash"
 CROISSANT_ROLE = "croissant"
 
-__all__ = ["croissant_for", "labels_name", "publish"]
+__all__ = ["croissant_for", "labels_name", "publish_labeled_dataset"]
 
 
 def _fmt(value: Any) -> str:
@@ -135,13 +136,16 @@ def _resources(
     return out
 
 
-def publish(
-    spec: DatasetSpec, result: PullResult, settings: Settings, lake: Lake | None = None
+def publish_labeled_dataset(
+    spec: DatasetSpec,
+    result: AnnotationImport,
+    settings: Settings,
+    lake: Lake | None = None,
+    client: CatalogClient | None = None,
 ) -> dict[str, Any]:
-    """Publish the pull's labels: lake version, croissant.json, then the CKAN dataset; returns it."""
-    import ckanapi
-
+    """Publish the imported labels: lake version, croissant.json, then the CKAN dataset; returns it."""
     lake = lake or Lake(settings)
+    ckan = client or CatalogClient(settings)
     pub = parse_publication(spec)
     labeled = publish_labeled_version(spec, result.prefix, settings, lake, pub)
     links = Links(settings.ckan.url, object_base(settings, pub.private))
@@ -152,11 +156,9 @@ def publish(
     croissant_key = version_prefix(spec.agency.id, labeled.name, int(manifest["version"])) + CROISSANT_FILE
     write_croissant(lake, croissant_key, jsonld)
 
-    ckan = ckan_client(settings)
-    try:
-        org = ckan.action.organization_show(id=spec.agency.id)
-    except ckanapi.NotFound:
-        org = ckan.action.organization_create(name=spec.agency.id, title=spec.agency.title.vi)
+    org = ckan.show("organization_show", id=spec.agency.id)
+    if org is None:
+        org = ckan.organization_create(name=spec.agency.id, title=spec.agency.title.vi)
     agreement = result.agreement
     source_url = f"{settings.ckan.url.rstrip('/')}/dataset/{spec.id}"
     figures: dict[str, Any] = {
@@ -200,31 +202,25 @@ def publish(
         "resources": _resources(spec, labeled, links, croissant_key, encode(jsonld)),
     }
     digest = package_hash(package)
-    try:
-        existing = ckan.action.package_show(id=package["name"])
-    except ckanapi.NotFound:
-        existing = None
+    existing = ckan.show("package_show", id=package["name"])
     if existing is not None and existing.get("state") == "active":
         if extras_of(existing).get(HASH_EXTRA) == digest:
             return dict(existing)  # unchanged: nothing written
     if existing is not None:
         package["resources"] = with_resource_ids(package["resources"], existing.get("resources", []))
     package["extras"] = [*extras, {"key": HASH_EXTRA, "value": digest}]
-    action = ckan.action.package_patch if existing else ckan.action.package_create
+    action = "package_patch" if existing else "package_create"
     kwargs = {"id": existing["id"], **package} if existing else package
     try:
-        pkg = action(**kwargs)
-    except ckanapi.ValidationError:
+        pkg = ckan.call(action, **kwargs)
+    except ValidationFailed:
         # a schema without free extras or DCAT fields: the notes carry the figures and the source
         kwargs.pop("extras")
         kwargs.pop("qualified_relation")
-        pkg = action(**kwargs)
-    try:
-        source = ckan.action.package_show(id=spec.id)
-    except ckanapi.NotFound:
+        pkg = ckan.call(action, **kwargs)
+    source = ckan.show("package_show", id=spec.id)
+    if source is None:
         return dict(pkg)  # the source is not in the catalog (yet): the extras/notes name it
-    try:
-        ckan.action.package_relationship_delete(subject=pkg["id"], object=source["id"], type="derives_from")
-    except ckanapi.CKANAPIError:
-        pass  # none (the usual case)
+    with contextlib.suppress(CatalogError):  # none (the usual case)
+        ckan.package_relationship_delete(subject=pkg["id"], object=source["id"], type="derives_from")
     return dict(pkg)

@@ -4,9 +4,11 @@ Every dataset has one job, `<dataset>_graph`, selecting its whole asset graph (e
 its key prefix, with their checks). Runs of that job carry the tag `citydata/dataset=<id>`, which
 the run queue can limit (one run per dataset, see `tag_concurrency_limits` in dagster.yaml).
 
-- `build_schedules(specs)`: one schedule per dataset from `update_frequency` (a 5-field cron, or
-  @hourly/@daily/@weekly/@monthly/@yearly mapped to cron), in Asia/Ho_Chi_Minh time.
-- `build_drop_zone_sensor(specs)`: one sensor for every `s3_drop` dataset. Each tick lists the
+- `dataset_job(spec)` / `dataset_schedule(spec, job, settings)`: the job and its schedule, built
+  once per dataset by the factory (`pipelines/datasets/factory.py`); the schedule runs on
+  `update_frequency` (a 5-field cron, or @hourly/@daily/@weekly/@monthly/@yearly mapped to cron),
+  in Asia/Ho_Chi_Minh time.
+- `build_drop_zone_sensor(specs, jobs)`: one sensor for every `s3_drop` dataset. Each tick lists the
   drop zone (the same listing and file-name filter the connector pulls with) and compares the
   newest (last_modified, key) with the cursor; anything newer requests a run of that dataset's
   job. A first tick with objects present requests a run too: the pull itself is idempotent
@@ -17,11 +19,13 @@ the run queue can limit (one run per dataset, see `tag_concurrency_limits` in da
   by the project's retry policy).
 
 Default status. Schedules and the drop-zone sensor start STOPPED, so a local stack never runs
-anything unasked; set `CITYDATA_AUTOMATION__ENABLED=true` (proposed `settings.automation.enabled`)
-in the daemon's environment to start them RUNNING. Either way they can be toggled in the UI.
+anything unasked; `CITYDATA_AUTOMATION__ENABLED=true` (`settings.automation.enabled`) in the
+daemon's environment starts them RUNNING. Either way they can be toggled in the UI.
 The failure sensor starts RUNNING: it only reads the event log and alerts.
 
-Webhook: `CITYDATA_ALERTS__WEBHOOK_URL` (proposed `settings.alerts.webhook_url`). The URL itself
+The drop-zone sensor gets settings and its S3 client from the S3 resource, like the assets.
+
+Webhook: `CITYDATA_ALERTS__WEBHOOK_URL` (`settings.alerts.webhook_url`). The URL itself
 is treated as a secret (Slack/Teams URLs embed a token): only its scheme and host are logged.
 Known secrets from the settings are masked in error texts before they are logged or sent.
 """
@@ -31,6 +35,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +47,7 @@ from pydantic import BaseModel, SecretStr
 from citydata.settings import Settings, load_settings
 from citydata.spec.model import DatasetSpec
 from pipelines.datasets.assets import key_part
+from pipelines.resources import S3Resource
 
 log = logging.getLogger(__name__)
 
@@ -59,27 +65,17 @@ CRON_ALIASES = {
 DROP_SENSOR_NAME = "drop_zone_new_objects"
 FAILURE_SENSOR_NAME = "run_failure_alerts"
 
-# One job object per dataset: the schedule and the drop-zone sensor must share it (Dagster refuses
-# two different job objects with the same name in one code location).
-_JOBS: dict[tuple[str, str], dg.UnresolvedAssetJobDefinition] = {}
 
-
-# --- settings (read at evaluation time; proposed sections fall back to the environment) -------------
-def automation_enabled(settings: Settings | None = None) -> bool:
-    """Start schedules and the drop-zone sensor RUNNING? False unless the setting says so."""
-    return (settings or load_settings()).automation.enabled
-
-
-def webhook_url(settings: Settings | None = None) -> str | None:
-    value = (settings or load_settings()).alerts.webhook_url
+# --- settings ----------------------------------------------------------------------------------------
+def webhook_url(settings: Settings) -> str | None:
+    value = settings.alerts.webhook_url
     text = value.get_secret_value().strip() if value is not None else ""
     return text or None
 
 
-def _default_status(
-    settings: Settings | None = None,
-) -> tuple[dg.DefaultScheduleStatus, dg.DefaultSensorStatus]:
-    if automation_enabled(settings):
+def default_status(settings: Settings) -> tuple[dg.DefaultScheduleStatus, dg.DefaultSensorStatus]:
+    """Schedules and the drop-zone sensor start RUNNING only when the settings say so."""
+    if settings.automation.enabled:
         return dg.DefaultScheduleStatus.RUNNING, dg.DefaultSensorStatus.RUNNING
     return dg.DefaultScheduleStatus.STOPPED, dg.DefaultSensorStatus.STOPPED
 
@@ -100,33 +96,30 @@ def job_name(spec: DatasetSpec) -> str:
 
 
 def dataset_job(spec: DatasetSpec) -> dg.UnresolvedAssetJobDefinition:
-    """The job that materializes a dataset's whole asset graph (shared by schedule and sensor)."""
-    cache_key = (spec.id, spec.agency.id)
-    if cache_key not in _JOBS:
-        _JOBS[cache_key] = dg.define_asset_job(
-            name=job_name(spec),
-            selection=dataset_selection(spec),
-            description=f"Every asset of {spec.id} (raw → clean → … → annotations).",
-            tags={DATASET_TAG: spec.id, "agency": spec.agency.id},
-        )
-    return _JOBS[cache_key]
+    """The job that materializes a dataset's whole asset graph (its schedule and sensors share it:
+    Dagster refuses two different job objects with one name in a code location)."""
+    return dg.define_asset_job(
+        name=job_name(spec),
+        selection=dataset_selection(spec),
+        description=f"Every asset of {spec.id} (raw → clean → … → annotations).",
+        tags={DATASET_TAG: spec.id, "agency": spec.agency.id},
+    )
 
 
-def build_schedules(specs: list[DatasetSpec]) -> list[dg.ScheduleDefinition]:
-    """One schedule per dataset, from its `update_frequency`, in Ho Chi Minh City time."""
-    schedule_status, _ = _default_status()
-    return [
-        dg.ScheduleDefinition(
-            name=f"{key_part(spec.id)}_schedule",
-            cron_schedule=cron_for(spec.update_frequency),
-            job=dataset_job(spec),
-            execution_timezone=TIMEZONE,
-            default_status=schedule_status,
-            tags={DATASET_TAG: spec.id, TRIGGER_TAG: "schedule"},
-            description=f"{spec.id}: {spec.update_frequency} ({TIMEZONE})",
-        )
-        for spec in specs
-    ]
+def dataset_schedule(
+    spec: DatasetSpec, job: dg.UnresolvedAssetJobDefinition, settings: Settings
+) -> dg.ScheduleDefinition:
+    """The dataset's schedule, from its `update_frequency`, in Ho Chi Minh City time."""
+    schedule_status, _ = default_status(settings)
+    return dg.ScheduleDefinition(
+        name=f"{key_part(spec.id)}_schedule",
+        cron_schedule=cron_for(spec.update_frequency),
+        job=job,
+        execution_timezone=TIMEZONE,
+        default_status=schedule_status,
+        tags={DATASET_TAG: spec.id, TRIGGER_TAG: "schedule"},
+        description=f"{spec.id}: {spec.update_frequency} ({TIMEZONE})",
+    )
 
 
 # --- drop zone -------------------------------------------------------------------------------------
@@ -143,9 +136,13 @@ def _drop_listing(spec: DatasetSpec, settings: Settings) -> tuple[str, dict[str,
 
 
 def build_drop_zone_sensor(
-    specs: list[DatasetSpec], minimum_interval_seconds: int = 30
+    specs: list[DatasetSpec],
+    jobs: Mapping[str, dg.UnresolvedAssetJobDefinition],
+    settings: Settings,
+    minimum_interval_seconds: int = 30,
 ) -> list[dg.SensorDefinition]:
-    """A sensor requesting a dataset's job when its drop zone has a new or re-uploaded object.
+    """A sensor requesting a dataset's job (`jobs[dataset id]`) when its drop zone has a new or
+    re-uploaded object.
 
     Cursor: `{dataset_id: [last_modified, key]}` of the newest object seen. No sensor (empty list)
     when no spec uses `s3_drop`.
@@ -153,8 +150,8 @@ def build_drop_zone_sensor(
     dropped = [s for s in specs if s.source.type == "s3_drop"]
     if not dropped:
         return []
-    _, sensor_status = _default_status()
-    jobs = {s.id: dataset_job(s) for s in dropped}
+    _, sensor_status = default_status(settings)
+    jobs = {s.id: jobs[s.id] for s in dropped}
 
     @dg.sensor(
         name=DROP_SENSOR_NAME,
@@ -163,8 +160,10 @@ def build_drop_zone_sensor(
         default_status=sensor_status,
         description="Runs a dataset's graph when a new object lands in its S3 drop zone.",
     )
-    def drop_zone_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-        settings = load_settings()
+    def drop_zone_sensor(
+        context: dg.SensorEvaluationContext, s3: S3Resource
+    ) -> dg.SensorResult | dg.SkipReason:
+        settings = s3.settings()
         cursor: dict[str, list[str]] = json.loads(context.cursor) if context.cursor else {}
         requests: list[dg.RunRequest] = []
         problems: list[str] = []
@@ -326,7 +325,7 @@ def build_failure_sensor(minimum_interval_seconds: int = 30) -> dg.SensorDefinit
         description="Logs an alert for every failed run and POSTs it to the alert webhook, if set.",
     )
     def failure_sensor(context: dg.RunFailureSensorContext) -> None:
-        settings = load_settings()
+        settings = load_settings()  # the composition root's own read: secrets to mask, the webhook
         payload = alert_payload(context, settings)
         where = ", ".join(s["asset"] or s["step"] for s in payload["steps"]) or "run"
         line = (

@@ -4,32 +4,40 @@ from __future__ import annotations
 
 import dagster as dg
 
-from citydata.settings import get_settings
+from citydata.settings import Settings, load_settings
 from citydata.spec.model import DatasetSpec
-from pipelines.automation import build_drop_zone_sensor, build_failure_sensor, build_schedules
-from pipelines.datasets.graph import dataset_assets, dataset_checks
+from pipelines.automation import build_drop_zone_sensor, build_failure_sensor
+from pipelines.datasets.factory import dataset_definitions
 from pipelines.datasets.labeling_assets import build_labeling_sensors
 from pipelines.datasets.loader import specs_for_definitions
 from pipelines.platform.assets import platform_inventory
 from pipelines.resources import default_resources
 
 
-def _executor() -> dg.ExecutorDefinition:
+def _executor(settings: Settings) -> dg.ExecutorDefinition:
     # The multiprocess executor costs seconds per step on two cores; in-process is the local default.
-    if get_settings().dagster.executor == "multiprocess":
+    if settings.dagster.executor == "multiprocess":
         return dg.multiprocess_executor.configured({"max_concurrent": 2})
     return dg.in_process_executor
 
 
-def build_definitions(specs: list[DatasetSpec]) -> dg.Definitions:
-    """Everything for these specs: one asset graph per dataset, its checks and sensors."""
+def build_definitions(specs: list[DatasetSpec], settings: Settings | None = None) -> dg.Definitions:
+    """Everything for these specs: each dataset from the factory, plus the shared sensors."""
+    settings = settings or load_settings()
+    datasets = [dataset_definitions(spec, settings) for spec in specs]
+    jobs = {d.spec.id: d.job for d in datasets}
     return dg.Definitions(
-        assets=[platform_inventory, *(a for spec in specs for a in dataset_assets(spec))],
-        asset_checks=[c for spec in specs for c in dataset_checks(spec)],
-        schedules=build_schedules(specs),
-        sensors=[*build_labeling_sensors(specs), *build_drop_zone_sensor(specs), build_failure_sensor()],
+        assets=[platform_inventory, *(a for d in datasets for a in d.assets)],
+        asset_checks=[c for d in datasets for c in d.checks],
+        jobs=list(jobs.values()),
+        schedules=[d.schedule for d in datasets],
+        sensors=[
+            *build_labeling_sensors(specs),
+            *build_drop_zone_sensor(specs, jobs, settings),
+            build_failure_sensor(),
+        ],
         resources=default_resources(),
-        executor=_executor(),
+        executor=_executor(settings),
     )
 
 

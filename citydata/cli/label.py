@@ -1,4 +1,8 @@
-"""`citydata label push ID | pull ID [--publish] | next ID`: the labeling loop with Label Studio."""
+"""`citydata label push ID | pull ID [--publish] | next ID`: the labeling loop with Label Studio.
+
+The verbs are the user's view (push tasks to Label Studio, pull annotations back); the labeling
+stage calls them `export_tasks` and `import_annotations`.
+"""
 
 from __future__ import annotations
 
@@ -41,11 +45,12 @@ def _fail(exc: Exception) -> typer.Exit:
 def push_cmd(dataset_id: DatasetId, json_out: JsonOut = False) -> None:
     """Create/update the dataset's Label Studio project and import the sample (no duplicates)."""
     from labeling.client import LabelStudioUnavailable
-    from labeling.push import LabelingError, push
+    from labeling.project import LabelingError
+    from labeling.task_export import export_tasks
 
     spec = _spec(dataset_id)
     try:
-        result = push(spec, load_settings())
+        result = export_tasks(spec, load_settings())
     except (LabelingError, LabelStudioUnavailable) as exc:
         raise _fail(exc) from exc
     if json_out:
@@ -70,20 +75,20 @@ def pull_cmd(
     publish: Annotated[bool, typer.Option("--publish", help="Also publish the labels to CKAN.")] = False,
 ) -> None:
     """Export annotations (snapshot), store them with consensus and agreement in the lake."""
+    from labeling.annotation_import import import_annotations
     from labeling.client import LabelStudioUnavailable
-    from labeling.pull import pull
-    from labeling.push import LabelingError
+    from labeling.project import LabelingError
 
-    spec = _spec(dataset_id)
+    spec, settings = _spec(dataset_id), load_settings()
     try:
-        result = pull(spec, load_settings())
+        result = import_annotations(spec, settings)
     except (LabelingError, LabelStudioUnavailable) as exc:
         raise _fail(exc) from exc
     out = result.as_dict()
     if publish:
-        from labeling.publish import publish as publish_labels
+        from labeling.publish import publish_labeled_dataset
 
-        out["ckan"] = publish_labels(spec, result, load_settings())["name"]
+        out["ckan"] = publish_labeled_dataset(spec, result, settings)["name"]
     if json_out:
         print_json(out)
     else:
@@ -107,7 +112,7 @@ def next_cmd(
     """Retrain the baseline on collected labels, refresh predictions, push the least-confident rows."""
     from labeling.active import next_batch
     from labeling.client import LabelStudioUnavailable
-    from labeling.push import LabelingError
+    from labeling.project import LabelingError
 
     spec = _spec(dataset_id)
     try:
@@ -119,5 +124,5 @@ def next_cmd(
     else:
         console.print(
             f"[bold]{spec.id}[/]: trained on {result.trained_on} labels, refreshed "
-            f"{result.predictions_refreshed} predictions, pushed {result.push.created} new tasks"
+            f"{result.predictions_refreshed} predictions, pushed {result.exported.created} new tasks"
         )

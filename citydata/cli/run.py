@@ -33,7 +33,7 @@ def run(
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Run a dataset through its stages (all by default); runs are recorded in Dagster (the UI)."""
-    from pipelines.datasets.graph import STAGES
+    from pipelines.datasets.factory import STAGES
 
     if until is not None and until not in STAGES:
         err_console.print(f"[red]--until must be one of {', '.join(STAGES)}[/]")
@@ -69,7 +69,7 @@ def run(
 
 
 def _stages(spec: DatasetSpec, until: str | None) -> tuple[str, ...]:
-    from pipelines.datasets.graph import STAGES, stages_for
+    from pipelines.datasets.factory import STAGES, stages_for
 
     own = stages_for(spec)
     if until is None:
@@ -111,12 +111,14 @@ def _run_one(spec: DatasetSpec, stages: tuple[str, ...], verbose: bool) -> dict[
 
     from pipelines.automation import DATASET_TAG
     from pipelines.datasets.assets import asset_key
-    from pipelines.datasets.graph import dataset_assets, dataset_checks
+    from pipelines.datasets.factory import dataset_definitions
     from pipelines.resources import default_resources
 
-    os.environ.update(dagster_environment(load_settings()))
+    settings = load_settings()
+    os.environ.update(dagster_environment(settings))
     # Selecting the assets pulls in their checks: the quality gate runs with `clean`.
-    assets = [*dataset_assets(spec), *dataset_checks(spec)]
+    dataset = dataset_definitions(spec, settings)
+    assets = [*dataset.assets, *dataset.checks]
     selection = [asset_key(spec, s) for s in stages]
     with console.status(f"{spec.id}: running {' → '.join(stages)}…"):
         with dg.DagsterInstance.get() as instance:

@@ -1,10 +1,14 @@
 """Object keys of the lake's zones. Every key part is checked: no traversal, no empty parts.
 
-raw/<agency>/<dataset>/<pull_id>/<file>          bytes exactly as pulled, + _pull.json
-clean/<agency>/<dataset>/<pull_id>/data.parquet  cleaned, typed rows, + _clean.json
+raw/<agency>/<dataset>/<pull_id>/<file>          bytes exactly as pulled, + _pull.json (ingest)
+clean/<agency>/<dataset>/<pull_id>/data.parquet  cleaned, typed rows, + _clean.json (ingest)
 quarantine/<agency>/<dataset>/<pull_id>/...      rows that failed, with the reason per row
-state/<dataset>/source.json                      a connector's incremental state
-reports/, published/                             owned by the quality and catalog stages
+state/<dataset>/source.json                      the last pull and the connector's incremental state
+state/<dataset>/labeling.json                    the Label Studio project and every task key exported
+reports/<agency>/<dataset>/...                   quality summaries and Data Docs (quality stage)
+published/<agency>/<dataset>/...                 versions and the current pointer (lake stage;
+                                                 keys in `citydata.storage.published`)
+labels/<agency>/<dataset>/<timestamp>/...        imported annotations (labeling stage)
 """
 
 from __future__ import annotations

@@ -23,7 +23,8 @@ def asset_key(spec: DatasetSpec, stage: str) -> dg.AssetKey:
     return dg.AssetKey([key_part(spec.id), stage])
 
 
-def _describe(spec: DatasetSpec) -> str:
+def display_title(spec: DatasetSpec) -> str:
+    """The dataset's title as asset descriptions show it: Vietnamese (English)."""
     return f"{spec.title.vi}" + (f" ({spec.title.en})" if spec.title.en else "")
 
 
@@ -34,7 +35,7 @@ def build_dataset_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
     @dg.asset(
         key=asset_key(spec, "raw"),
         group_name=group,
-        description=f"Raw bytes of {_describe(spec)}, pulled from its {spec.source.type} source.",
+        description=f"Raw bytes of {display_title(spec)}, pulled from its {spec.source.type} source.",
         kinds={"s3"},
         tags=tags,  # transient source errors are retried inside the connectors, with backoff
     )
@@ -58,7 +59,7 @@ def build_dataset_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
         key=asset_key(spec, "clean"),
         deps=[raw],
         group_name=group,
-        description=f"{_describe(spec)}: cleaned, typed Parquet; failing rows quarantined.",
+        description=f"{display_title(spec)}: cleaned, typed Parquet; failing rows quarantined.",
         kinds={"parquet", "s3"},
         tags=tags,
     )

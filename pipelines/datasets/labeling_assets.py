@@ -1,6 +1,7 @@
-"""Labeling assets: `[<dataset>, labeling_tasks]` (push to Label Studio, after `catalog_entry`) and
-`[<dataset>, annotations]` (pull, consensus, agreement, labeled dataset in CKAN), plus a sensor that requests
-`annotations` when a project has newly finished tasks. Only for specs with a labeling section.
+"""Labeling assets: `[<dataset>, labeling_tasks]` (tasks exported to Label Studio, after
+`catalog_entry`) and `[<dataset>, annotations]` (annotations imported back, consensus, agreement,
+the labeled dataset published), plus a sensor that requests `annotations` when a project has newly
+finished tasks. Only for specs with a labeling section.
 """
 
 import json
@@ -8,11 +9,9 @@ from typing import Any
 
 import dagster as dg
 
-from citydata.settings import load_settings
 from citydata.spec.model import DatasetSpec
-from citydata.storage.lake import Lake
 from pipelines.datasets.assets import asset_key, key_part
-from pipelines.resources import S3Resource
+from pipelines.resources import CkanResource, LabelStudioResource, S3Resource
 
 
 def build_labeling_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
@@ -29,11 +28,13 @@ def build_labeling_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
         kinds={"labelstudio"},
         tags=tags,
     )
-    def labeling_tasks(context: dg.AssetExecutionContext, s3: S3Resource) -> dg.MaterializeResult:
-        from labeling.push import push
+    def labeling_tasks(
+        context: dg.AssetExecutionContext, s3: S3Resource, label_studio: LabelStudioResource
+    ) -> dg.MaterializeResult:
+        from labeling.task_export import export_tasks
 
         settings, lake = s3.settings(), s3.lake()
-        result = push(spec, settings, lake)
+        result = export_tasks(spec, settings, lake, label_studio.client(settings))
         if result.deleted_in_label_studio:
             context.log.warning(
                 "%s: %d task(s) deleted in Label Studio, not re-created",
@@ -60,15 +61,20 @@ def build_labeling_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
         kinds={"parquet", "s3"},
         tags=tags,
     )
-    def annotations(context: dg.AssetExecutionContext, s3: S3Resource) -> dg.MaterializeResult:
-        from labeling.publish import publish
-        from labeling.pull import pull
+    def annotations(
+        context: dg.AssetExecutionContext,
+        s3: S3Resource,
+        ckan: CkanResource,
+        label_studio: LabelStudioResource,
+    ) -> dg.MaterializeResult:
+        from labeling.annotation_import import import_annotations
+        from labeling.publish import publish_labeled_dataset
 
         settings, lake = s3.settings(), s3.lake()
-        result = pull(spec, settings, lake)
+        result = import_annotations(spec, settings, lake, label_studio.client(settings))
         labeled: dict[str, Any] = {}
         if result.annotations:  # the labeled dataset goes to the catalog as soon as there are labels
-            package = publish(spec, result, settings)
+            package = publish_labeled_dataset(spec, result, settings, lake, ckan.catalog(settings))
             labeled["labeled_dataset"] = dg.MetadataValue.url(
                 f"{settings.ckan.url}/dataset/{package['name']}"
             )
@@ -105,13 +111,14 @@ def build_labeling_sensors(
         asset_selection=[asset_key(s, "annotations") for s in labeled],
         default_status=dg.DefaultSensorStatus.STOPPED,
     )
-    def labeling_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-        from labeling.client import LabelStudio, LabelStudioUnavailable
-        from labeling.push import find_project
+    def labeling_sensor(
+        context: dg.SensorEvaluationContext, s3: S3Resource, label_studio: LabelStudioResource
+    ) -> dg.SensorResult | dg.SkipReason:
+        from labeling.client import LabelStudioUnavailable
+        from labeling.project import find_project
 
-        settings = load_settings()
-        lake = Lake(settings)
-        ls = LabelStudio(settings, attempts=1)
+        settings, lake = s3.settings(), s3.lake()
+        ls = label_studio.client(settings, attempts=1)
         cursor: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
         requests = []
         for spec in labeled:

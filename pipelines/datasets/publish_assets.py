@@ -14,13 +14,12 @@ from typing import Any
 
 import dagster as dg
 
-from catalog.client import CatalogClient
 from catalog.publish import PublishBlocked, publish_to_catalog, publish_to_lake
 from catalog.spec import parse_publication
 from citydata.spec.model import DatasetSpec
 from citydata.storage.published import current_key
 from lake.access import public_url, s3_uri
-from pipelines.datasets.assets import asset_key, key_part
+from pipelines.datasets.assets import asset_key, display_title, key_part
 from pipelines.resources import CkanResource, S3Resource
 
 STAGES = ("published", "catalog_entry")
@@ -39,7 +38,7 @@ def _clean_pull_id(context: dg.AssetExecutionContext, spec: DatasetSpec) -> str 
 def build_publish_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
     group = key_part(spec.agency.id)
     tags = {"agency": spec.agency.id, "stage": "publish"}
-    title = spec.title.vi + (f" ({spec.title.en})" if spec.title.en else "")
+    title = display_title(spec)
 
     @dg.asset(
         key=asset_key(spec, "published"),
@@ -96,7 +95,7 @@ def build_publish_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
         context: dg.AssetExecutionContext, s3: S3Resource, ckan: CkanResource
     ) -> dg.MaterializeResult:
         settings, lake = s3.settings(), s3.lake()
-        result = publish_to_catalog(spec, settings, lake, CatalogClient(settings, ckan=ckan.client()))
+        result = publish_to_catalog(spec, settings, lake, ckan.catalog(settings))
         if result.unchanged:
             context.log.info("%s: catalog entry unchanged (same package hash); nothing written", spec.id)
         return dg.MaterializeResult(

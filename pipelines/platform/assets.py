@@ -32,12 +32,12 @@ def platform_inventory(
     ckan: CkanResource,
     label_studio: LabelStudioResource,
 ) -> dg.MaterializeResult:
-    client = s3.client()
+    settings, client = s3.settings(), s3.client()
     buckets = {b.name: _count_objects(client, b.name) for b in client.list_buckets()}
-    catalog = ckan.client()
-    datasets = catalog.action.package_search(rows=0, include_private=True)["count"]
-    organizations = len(catalog.action.organization_list())
-    projects = sum(1 for _ in label_studio.client().projects.list())
+    catalog = ckan.catalog(settings)
+    datasets = catalog.package_search(rows=0, include_private=True)["count"]
+    organizations = len(catalog.organization_list())
+    projects = sum(1 for _ in label_studio.client(settings).sdk.projects.list())
     inventory = {
         "generated_at": datetime.now(UTC).isoformat(),
         "ckan": {"datasets": datasets, "organizations": organizations},

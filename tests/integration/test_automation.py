@@ -11,9 +11,11 @@ import typer
 from typer.testing import CliRunner
 
 from citydata.clients import s3_client
+from citydata.settings import load_settings
 from citydata.spec import load_spec
 from citydata.storage.lake import Lake
-from pipelines.automation import DATASET_TAG, DROP_SENSOR_NAME, build_drop_zone_sensor, job_name
+from pipelines.automation import DATASET_TAG, DROP_SENSOR_NAME, build_drop_zone_sensor, dataset_job, job_name
+from pipelines.resources import S3Resource
 
 pytestmark = pytest.mark.integration
 
@@ -83,15 +85,19 @@ def drop_spec(stack_ready, unique, tmp_path, monkeypatch):
 
 def test_drop_zone_sensor_requests_a_run_for_a_new_object_then_skips(drop_spec):
     spec, put = drop_spec
-    [sensor] = build_drop_zone_sensor([spec])
+    settings = load_settings()
+    [sensor] = build_drop_zone_sensor([spec], {spec.id: dataset_job(spec)}, settings)
+    s3 = {"s3": S3Resource()}
     assert sensor.name == DROP_SENSOR_NAME and sensor.minimum_interval_seconds == 30
     with dg.DagsterInstance.ephemeral() as instance:
-        empty = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+        empty = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, resources=s3))
         assert not empty.run_requests and "no new objects" in (empty.skip_message or "")
 
         put("2025-07/phan-anh.csv")
         put("readme.txt", b"not matched by the pattern")
-        first = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=empty.cursor))
+        first = sensor.evaluate_tick(
+            dg.build_sensor_context(instance=instance, resources=s3, cursor=empty.cursor)
+        )
         [request] = first.run_requests or []
         assert request.job_name == job_name(spec)
         assert request.tags[DATASET_TAG] == spec.id
@@ -99,11 +105,15 @@ def test_drop_zone_sensor_requests_a_run_for_a_new_object_then_skips(drop_spec):
         assert request.tags["citydata/drop_key"].endswith("uploads/2025-07/phan-anh.csv")
         assert first.cursor and spec.id in json.loads(first.cursor)
 
-        again = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=first.cursor))
+        again = sensor.evaluate_tick(
+            dg.build_sensor_context(instance=instance, resources=s3, cursor=first.cursor)
+        )
         assert not again.run_requests and again.skip_message
 
         put("phan-anh-2.CSV")  # a second upload: a new run, with a different run key
-        second = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=again.cursor))
+        second = sensor.evaluate_tick(
+            dg.build_sensor_context(instance=instance, resources=s3, cursor=again.cursor)
+        )
         [request2] = second.run_requests or []
         assert request2.run_key != request.run_key
         assert request2.tags["citydata/drop_key"].endswith("uploads/phan-anh-2.CSV")

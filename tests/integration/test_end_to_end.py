@@ -19,8 +19,8 @@ from citydata.clients import ckan_client
 from citydata.data import read_dataset
 from citydata.spec import load_specs
 from citydata.storage.lake import Lake
+from labeling.annotation_import import latest_labels_prefix
 from labeling.client import LabelStudio
-from labeling.pull import latest_labels_prefix
 from tests.integration.browser import chromium, wait_for_text
 
 pytestmark = pytest.mark.integration

@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from citydata.clients import label_studio_client
+from labeling.client import LabelStudio
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +24,7 @@ FEEDBACK = [
 
 
 def test_project_import_and_export(stack_ready, unique):
-    ls = label_studio_client(stack_ready)
+    ls = LabelStudio(stack_ready).sdk
     project = ls.projects.create(title=f"test-{unique}", label_config=LABEL_CONFIG)
     try:
         tasks = [{"data": {"text": t, "row_id": i}} for i, t in enumerate(FEEDBACK)]

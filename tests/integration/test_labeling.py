@@ -15,10 +15,10 @@ from citydata.spec.model import DatasetSpec
 from citydata.storage.lake import Lake
 from citydata.storage.layout import state_key, zone_prefix
 from labeling.active import next_batch
+from labeling.annotation_import import import_annotations
 from labeling.client import LabelStudio, LabelStudioUnavailable
-from labeling.publish import publish
-from labeling.pull import pull
-from labeling.push import push
+from labeling.publish import publish_labeled_dataset
+from labeling.task_export import export_tasks
 from tests.integration.cleanup import purge_agency
 
 pytestmark = pytest.mark.integration
@@ -108,11 +108,11 @@ def choice(label):
 def test_push_annotate_pull_agreement_publish(env, unique):
     settings, lake, ls, setup, created = env
     spec = setup(TEXT, text_table())
-    first = push(spec, settings, lake, ls)
+    first = export_tasks(spec, settings, lake, ls)
     created["projects"].append(first.project_id)
     # Keywords match three texts (ngập, rác, kẹt xe); the others get no pre-annotation.
     assert first.created == len(FEEDBACK) and first.predictions == 3
-    again = push(spec, settings, lake, ls)
+    again = export_tasks(spec, settings, lake, ls)
     assert again.created == 0 and again.project_id == first.project_id
     tasks = {t["data"]["row_id"]: t for t in ls.iter_tasks(first.project_id)}
     assert len(tasks) == len(FEEDBACK)
@@ -134,7 +134,7 @@ def test_push_annotate_pull_agreement_publish(env, unique):
         for uid, labels in zip(users, (a, b), strict=True):
             ls.sdk.annotations.create(id=tid, result=choice(labels[i]), completed_by=uid, lead_time=3.5)
 
-    result = pull(spec, settings, lake, ls)
+    result = import_annotations(spec, settings, lake, ls)
     assert result.annotations == 10 and result.annotated_tasks == 5
     assert result.agreement["cohen_kappa"] == pytest.approx(0.32 / 0.52)
     assert result.ties == 1 and result.consensus == 4
@@ -148,7 +148,7 @@ def test_push_annotate_pull_agreement_publish(env, unique):
     assert by_row == {"PA000": "giao_thong", "PA001": None, "PA002": "moi_truong", "PA003": "moi_truong",
                       "PA004": "giao_thong"}  # fmt: skip
 
-    pkg = publish(spec, result, settings)
+    pkg = publish_labeled_dataset(spec, result, settings)
     shown = ckan_client(settings).action.package_show(id=f"{spec.id}-labels")
     assert shown["id"] == pkg["id"] and shown["organization"]["name"] == spec.agency.id
     assert "0.615" in shown["notes"]
@@ -160,11 +160,11 @@ def test_push_annotate_pull_agreement_publish(env, unique):
 def test_deleted_task_is_reported_not_recreated(env):
     settings, lake, ls, setup, created = env
     spec = setup(TEXT, text_table())
-    first = push(spec, settings, lake, ls)
+    first = export_tasks(spec, settings, lake, ls)
     created["projects"].append(first.project_id)
     victim = next(t for t in ls.iter_tasks(first.project_id) if t["data"]["row_id"] == "PA002")
     ls.sdk.tasks.delete(id=victim["id"])
-    second = push(spec, settings, lake, ls)
+    second = export_tasks(spec, settings, lake, ls)
     assert second.created == 0
     assert second.deleted_in_label_studio == [f"{spec.id}/{PULL_ID}/PA002"]
     assert len(list(ls.iter_tasks(first.project_id))) == len(FEEDBACK) - 1
@@ -178,10 +178,10 @@ def test_label_studio_down_then_recovers_without_duplicates(env):
         port = s.getsockname()[1]  # closed once the block ends: nothing listens there
     down = LabelStudio(settings, url=f"http://127.0.0.1:{port}", retries=3, backoff_s=0.05)
     with pytest.raises(LabelStudioUnavailable, match=f"127.0.0.1:{port}"):
-        push(spec, settings, lake, down)
-    first = push(spec, settings, lake, ls)
+        export_tasks(spec, settings, lake, down)
+    first = export_tasks(spec, settings, lake, ls)
     created["projects"].append(first.project_id)
-    push(spec, settings, lake, ls)
+    export_tasks(spec, settings, lake, ls)
     assert first.created == len(FEEDBACK)
     assert len(list(ls.iter_tasks(first.project_id))) == len(FEEDBACK)
 
@@ -201,7 +201,7 @@ def test_image_tasks_resolve_through_s3_storage(env, unique):
     )
     spec = setup(spec.labeling, pa.table({"ma": ["IMG1"], "anh": [key]}))
     try:
-        result = push(spec, settings, lake, ls)
+        result = export_tasks(spec, settings, lake, ls)
         created["projects"].append(result.project_id)
         assert result.storage_id is not None and result.created == 1
         task = next(iter(ls.iter_tasks(result.project_id)))
@@ -225,7 +225,7 @@ def test_next_batch_trains_on_labels_and_pushes_the_least_confident_rows(env, un
     spec = setup(
         {**TEXT, "overlap": 1, "sample_size": 4, "sampling": {"strategy": "random", "seed": 1}}, table
     )
-    first = push(spec, settings, lake, ls)
+    first = export_tasks(spec, settings, lake, ls)
     created["projects"].append(first.project_id)
     assert first.created == 4
     tasks = list(ls.iter_tasks(first.project_id))
@@ -233,10 +233,10 @@ def test_next_batch_trains_on_labels_and_pushes_the_least_confident_rows(env, un
         text = t["data"]["noi_dung"]
         label = "moi_truong" if ("Rác" in text or "Cây" in text) else "giao_thong"
         ls.sdk.annotations.create(id=t["id"], result=choice(label))
-    pull(spec, settings, lake, ls)
+    import_annotations(spec, settings, lake, ls)
 
     result = next_batch(spec, settings, lake, ls, size=2)
     assert result.trained_on == 4
-    assert result.push.created == 2
+    assert result.exported.created == 2
     after = {t["data"]["row_id"] for t in ls.iter_tasks(first.project_id)}
     assert len(after) == 6 and {t["data"]["row_id"] for t in tasks} < after

@@ -11,10 +11,10 @@ import pytest
 import requests
 
 from citydata.clients import ckan_client
+from labeling.annotation_import import import_annotations
 from labeling.labeled import labels_name
-from labeling.publish import publish
-from labeling.pull import pull
-from labeling.push import push
+from labeling.publish import publish_labeled_dataset
+from labeling.task_export import export_tasks
 from tests.integration.test_labeling import PNG, TEXT, choice, env, make_spec, text_table  # noqa: F401
 
 pytestmark = pytest.mark.integration
@@ -43,7 +43,7 @@ def _text(value):
 def test_croissant_of_a_labeled_dataset_loads_the_published_rows(env, unique):  # noqa: F811 - `env` is a fixture
     settings, lake, ls, setup, created = env
     spec = setup(TEXT, text_table())
-    pushed = push(spec, settings, lake, ls)
+    pushed = export_tasks(spec, settings, lake, ls)
     created["projects"].append(pushed.project_id)
     tasks = {t["data"]["row_id"]: t for t in ls.iter_tasks(pushed.project_id)}
     users = _annotators(ls, created, unique, "cr")
@@ -54,8 +54,8 @@ def test_croissant_of_a_labeled_dataset_loads_the_published_rows(env, unique):  
             ls.sdk.annotations.create(
                 id=tasks[f"PA{i:03d}"]["id"], result=choice(labels[i]), completed_by=uid
             )
-    result = pull(spec, settings, lake, ls)
-    publish(spec, result, settings, lake)
+    result = import_annotations(spec, settings, lake, ls)
+    publish_labeled_dataset(spec, result, settings, lake)
 
     anonymous = ckan_client(settings, anonymous=True)
     package = anonymous.action.package_show(id=labels_name(spec))
@@ -94,7 +94,7 @@ def test_croissant_of_a_labeled_dataset_loads_the_published_rows(env, unique):  
     key = croissant["url"].split(f"/{settings.s3.lake_bucket}/", 1)[1]
     before = lake.client.stat_object(lake.bucket, key)
     shown = ckan_client(settings).action.package_show(id=labels_name(spec))
-    publish(spec, result, settings, lake)
+    publish_labeled_dataset(spec, result, settings, lake)
     after = lake.client.stat_object(lake.bucket, key)
     assert (after.etag, after.last_modified) == (before.etag, before.last_modified)
     again = ckan_client(settings).action.package_show(id=labels_name(spec))
@@ -111,14 +111,14 @@ def test_croissant_of_labeled_scans_points_to_images_anyone_can_open(env, unique
     )
     try:
         spec = setup(spec.labeling, text_table().append_column("anh", [[key] * 6]).slice(0, 1))
-        pushed = push(spec, settings, lake, ls)
+        pushed = export_tasks(spec, settings, lake, ls)
         created["projects"].append(pushed.project_id)
         [task] = list(ls.iter_tasks(pushed.project_id))
         box = {"x": 10.0, "y": 20.0, "width": 30.0, "height": 40.0, "rotation": 0, "rectanglelabels": ["rac"]}
         result = [{"from_name": "label", "to_name": "image", "type": "rectanglelabels", "value": box}]
         for uid in _annotators(ls, created, unique, "crimg"):
             ls.sdk.annotations.create(id=task["id"], result=result, completed_by=uid)
-        publish(spec, pull(spec, settings, lake, ls), settings, lake)
+        publish_labeled_dataset(spec, import_annotations(spec, settings, lake, ls), settings, lake)
     finally:
         lake.client.remove_object(settings.s3.labeling_bucket, key)
 

@@ -19,9 +19,9 @@ import pytest
 
 from citydata.spec import load_specs
 from citydata.storage.lake import Lake
+from labeling.annotation_import import latest_labels_prefix
 from labeling.client import LabelStudio
-from labeling.pull import latest_labels_prefix
-from labeling.push import find_project
+from labeling.project import find_project
 from pipelines.datasets.assets import key_part
 from tests.integration.dagster_graphql import dagster_graphql
 

@@ -8,9 +8,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from citydata.storage.layout import state_key
+from labeling.annotation_import import import_annotations
 from labeling.project import INTERNAL_COLUMNS, VIEW_TITLE, project_key
-from labeling.pull import pull
-from labeling.push import push
+from labeling.task_export import export_tasks
 from tests.integration import test_labeling as base
 from tests.integration.browser import chromium, wait_for_text
 from tests.integration.test_labeling import FEEDBACK, text_table
@@ -45,7 +45,7 @@ def ours(ls, spec) -> list[dict]:
 def test_push_sets_title_names_instructions_and_hides_internal_columns(labeling_env):
     settings, lake, ls, setup, created = labeling_env
     spec = setup(NAMED, text_table())
-    result = push(spec, settings, lake, ls)
+    result = export_tasks(spec, settings, lake, ls)
     created["projects"].append(result.project_id)
     project = ls._request("GET", f"/api/projects/{result.project_id}/")
 
@@ -76,15 +76,15 @@ def test_push_sets_title_names_instructions_and_hides_internal_columns(labeling_
 def test_rerun_finds_the_same_project_by_state_by_key_and_by_old_title(labeling_env):
     settings, lake, ls, setup, created = labeling_env
     spec = setup(NAMED, text_table())
-    first = push(spec, settings, lake, ls)
+    first = export_tasks(spec, settings, lake, ls)
     created["projects"].append(first.project_id)
-    again = push(spec, settings, lake, ls)
+    again = export_tasks(spec, settings, lake, ls)
     assert again.project_id == first.project_id and again.created == 0
     assert again.already_present == len(FEEDBACK)
 
     # The lake's labeling state is lost: found by the key in the description, not duplicated.
     lake.client.remove_object(lake.bucket, state_key(spec.id, "labeling"))
-    third = push(spec, settings, lake, ls)
+    third = export_tasks(spec, settings, lake, ls)
     found = [p["id"] for p in ours(ls, spec)]
     created["projects"] += [pid for pid in found if pid not in created["projects"]]  # cleaned up even so
     assert third.project_id == first.project_id and third.created == 0
@@ -111,7 +111,7 @@ def test_project_made_before_is_found_by_its_old_title_and_renamed(labeling_env)
             "data": {"title": "Default", "hiddenColumns": {"explore": ["tasks:id"], "labeling": []}},
         },
     )
-    result = push(spec, settings, lake, ls)
+    result = export_tasks(spec, settings, lake, ls)
     assert result.project_id == old.id and result.created == len(FEEDBACK)
     project = ls._request("GET", f"/api/projects/{old.id}/")
     assert project["title"] == TITLE and project["show_instruction"] is False
@@ -138,7 +138,7 @@ def test_annotator_sees_vietnamese_names_and_the_annotation_stores_the_id(labeli
 
     settings, lake, ls, setup, created = labeling_env
     spec = setup(NAMED, text_table())
-    result = push(spec, settings, lake, ls)
+    result = export_tasks(spec, settings, lake, ls)
     created["projects"].append(result.project_id)
     tasks = {t["data"]["row_id"]: t for t in ls.iter_tasks(result.project_id)}
 
@@ -172,6 +172,6 @@ def test_annotator_sees_vietnamese_names_and_the_annotation_stores_the_id(labeli
     WebDriverWait(browser, 30).until(lambda _: submitted())
     [annotation] = submitted()
     assert annotation["result"][0]["value"]["choices"] == ["giao_thong"]
-    pulled = pull(spec, settings, lake, ls)
+    pulled = import_annotations(spec, settings, lake, ls)
     table_out = pq.read_table(io.BytesIO(lake.get_bytes(pulled.prefix + "annotations.parquet"))).to_pandas()
     assert table_out["label"].tolist() == ["giao_thong"]

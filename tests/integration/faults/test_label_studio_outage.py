@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from labeling.client import LabelStudio, LabelStudioUnavailable
-from labeling.push import push
+from labeling.task_export import export_tasks
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
@@ -49,7 +49,7 @@ def test_label_studio_stopped_mid_push_then_no_duplicate_tasks(world, outage):
     try:
         started = time.monotonic()
         with pytest.raises(LabelStudioUnavailable, match=world.settings.label_studio.url):
-            push(spec, world.settings, world.lake, failing, batch_size=BATCH)
+            export_tasks(spec, world.settings, world.lake, failing, batch_size=BATCH)
         failed_s = time.monotonic() - started
         state = world.lake.get_json(f"state/{spec.id}/labeling.json")
         assert len(state["pushed_keys"]) == BATCH  # what got in before the outage is recorded
@@ -58,10 +58,10 @@ def test_label_studio_stopped_mid_push_then_no_duplicate_tasks(world, outage):
         started = time.monotonic()
         outage.restore()
         restart_s = time.monotonic() - started
-        again = push(spec, world.settings, world.lake, ls, batch_size=BATCH)
+        again = export_tasks(spec, world.settings, world.lake, ls, batch_size=BATCH)
         assert again.project_id == project
         assert again.already_present == BATCH and again.created == ROWS - BATCH
-        assert push(spec, world.settings, world.lake, ls, batch_size=BATCH).created == 0
+        assert export_tasks(spec, world.settings, world.lake, ls, batch_size=BATCH).created == 0
 
         keys = Counter(t["data"]["task_key"] for t in ls.iter_tasks(project))
         assert len(keys) == ROWS and set(keys.values()) == {1}, keys.most_common(3)

@@ -1,7 +1,7 @@
 """A labeling push SIGKILLed mid-import, then run again, leaves every sampled row in Label Studio
 exactly once; pulling annotations twice never counts one twice.
 
-The child process is the real `labeling.push.push`, held still at one point of its import by a
+The child process is the real `labeling.task_export.export_tasks`, held still at one point of its import by a
 wrapper around the client's `import_tasks` (after the third batch was answered, or while the
 third batch's request is with Label Studio and unanswered), then killed with SIGKILL: its own
 state in the lake is left as it was before the push, as after a crash.
@@ -22,8 +22,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from citydata.settings import REPO_ROOT
-from labeling.pull import pull
-from labeling.push import find_project, push
+from labeling.annotation_import import import_annotations
+from labeling.project import find_project
+from labeling.task_export import export_tasks
 from tests.integration.test_labeling import LABELS, env  # noqa: F401 - `env` is a fixture
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
@@ -37,7 +38,7 @@ import connectors  # registers the source types
 from citydata.settings import load_settings
 from citydata.spec.model import DatasetSpec
 from labeling.client import LabelStudio
-from labeling.push import push
+from labeling.task_export import export_tasks
 
 spec = DatasetSpec.model_validate(json.loads(os.environ["SPEC_JSON"]))
 marker, mode = Path(sys.argv[1]), sys.argv[2]
@@ -56,7 +57,7 @@ def held(self, project, body):
     time.sleep(600)
 
 LabelStudio.import_tasks = held
-push(spec, load_settings(), batch_size=int(sys.argv[3]))
+export_tasks(spec, load_settings(), batch_size=int(sys.argv[3]))
 """
 
 
@@ -107,11 +108,11 @@ def test_push_killed_mid_import_then_repeated_creates_no_duplicate(env, mode, tm
     before = _task_keys(ls, project)
     assert 2 * BATCH <= sum(before.values()) <= 3 * BATCH and max(before.values()) == 1
 
-    again = push(spec, settings, lake, ls, batch_size=BATCH)
+    again = export_tasks(spec, settings, lake, ls, batch_size=BATCH)
     after = _task_keys(ls, project)
     assert sum(after.values()) == ROWS and set(after.values()) == {1}  # every row once
     assert again.already_present == sum(before.values()) and again.created == ROWS - sum(before.values())
-    assert push(spec, settings, lake, ls, batch_size=BATCH).created == 0
+    assert export_tasks(spec, settings, lake, ls, batch_size=BATCH).created == 0
 
     # Annotations pulled twice are counted once.
     user = ls.sdk.users.create(
@@ -124,7 +125,7 @@ def test_push_killed_mid_import_then_repeated_creates_no_duplicate(env, mode, tm
             {"from_name": "label", "to_name": "text", "type": "choices", "value": {"choices": [LABELS[0]]}}
         ]
         ls.sdk.annotations.create(id=task["id"], result=result, completed_by=user)
-    first, second = pull(spec, settings, lake, ls), pull(spec, settings, lake, ls)
+    first, second = import_annotations(spec, settings, lake, ls), import_annotations(spec, settings, lake, ls)
     for result in (first, second):
         assert (result.tasks, result.annotations, result.annotated_tasks) == (ROWS, 5, 5)
         stored = pq.read_table(io.BytesIO(lake.get_bytes(result.prefix + "annotations.parquet")))

@@ -3,18 +3,11 @@
 import dagster as dg
 import pytest
 
+from citydata.settings import load_settings
 from citydata.spec.model import DatasetSpec
-from pipelines.automation import (
-    DATASET_TAG,
-    TIMEZONE,
-    build_drop_zone_sensor,
-    build_schedules,
-    cron_for,
-    dataset_job,
-)
-from pipelines.datasets.assets import build_dataset_assets
-from pipelines.datasets.labeling_assets import build_labeling_assets
-from pipelines.resources import default_resources
+from pipelines.automation import DATASET_TAG, TIMEZONE, build_drop_zone_sensor, cron_for
+from pipelines.datasets.factory import dataset_definitions
+from pipelines.definitions import build_definitions
 
 
 def make_spec(dataset_id: str, update_frequency: str, **extra) -> DatasetSpec:
@@ -45,12 +38,7 @@ def test_aliases_map_to_cron(alias, cron):
 
 
 def _defs(specs: list[DatasetSpec]) -> dg.Definitions:
-    return dg.Definitions(
-        assets=[a for s in specs for a in (*build_dataset_assets(s), *build_labeling_assets(s))],
-        schedules=build_schedules(specs),
-        sensors=build_drop_zone_sensor(specs),
-        resources=default_resources(),
-    )
+    return build_definitions(specs, load_settings())
 
 
 def test_daily_and_cron_schedules_target_each_dataset_whole_graph(monkeypatch):
@@ -70,10 +58,11 @@ def test_daily_and_cron_schedules_target_each_dataset_whole_graph(monkeypatch):
 
     job = repo.get_job(s_daily.job_name)
     keys = {k.to_user_string() for k in job.asset_layer.selected_asset_keys}
-    assert keys == {"phan_anh/raw", "phan_anh/clean", "phan_anh/labeling_tasks", "phan_anh/annotations"}
+    stages = ("raw", "clean", "published", "catalog_entry")
+    assert keys == {f"phan_anh/{s}" for s in (*stages, "labeling_tasks", "annotations")}
     weekly_job = repo.get_job(s_weekly.job_name)
     weekly_keys = {k.to_user_string() for k in weekly_job.asset_layer.selected_asset_keys}
-    assert weekly_keys == {"phan_anh_cu/raw", "phan_anh_cu/clean"}
+    assert weekly_keys == {f"phan_anh_cu/{s}" for s in stages}
 
     with dg.DagsterInstance.ephemeral() as instance:
         context = dg.build_schedule_context(instance=instance, repository_def=repo)
@@ -85,16 +74,18 @@ def test_daily_and_cron_schedules_target_each_dataset_whole_graph(monkeypatch):
 
 def test_schedules_start_running_when_the_setting_says_so(monkeypatch):
     monkeypatch.setenv("CITYDATA_AUTOMATION__ENABLED", "true")
-    [schedule] = build_schedules([make_spec("phan-anh", "@weekly")])
+    schedule = dataset_definitions(make_spec("phan-anh", "@weekly"), load_settings()).schedule
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     assert schedule.cron_schedule == "0 0 * * 0"
 
 
 def test_the_job_is_shared_and_tagged_with_its_dataset():
-    spec = make_spec("phan-anh", "@daily")
-    assert dataset_job(spec) is dataset_job(spec)
-    assert dataset_job(spec).tags[DATASET_TAG] == "phan-anh"
+    dataset = dataset_definitions(make_spec("phan-anh", "@daily"), load_settings())
+    assert dataset.schedule.job is dataset.job
+    assert dataset.job.tags[DATASET_TAG] == "phan-anh"
 
 
 def test_no_drop_zone_sensor_without_s3_drop_specs():
-    assert build_drop_zone_sensor([make_spec("phan-anh", "@daily")]) == []
+    spec = make_spec("phan-anh", "@daily")
+    jobs = {spec.id: dataset_definitions(spec, load_settings()).job}
+    assert build_drop_zone_sensor([spec], jobs, load_settings()) == []

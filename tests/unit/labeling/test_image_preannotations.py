@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 from citydata.spec.model import DatasetSpec
-from labeling.push import column_predictions
 from labeling.spec import LabelingSpec, validate_labeling_section
+from labeling.task_export import column_predictions
 from samples.forms import FIELDS, HEIGHT, WIDTH, form_scans
 
 IMAGE = {

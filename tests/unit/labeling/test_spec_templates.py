@@ -109,7 +109,7 @@ def test_least_confident_picks_the_most_uncertain_rows_first():
 
 
 def test_no_prediction_without_evidence():
-    from labeling.push import predictions_for
+    from labeling.task_export import predictions_for
 
     lab = LabelingSpec.model_validate(BASE)
     kw = KeywordModel({"giao_thong": ["ngập"]}, ["giao_thong", "moi_truong"])

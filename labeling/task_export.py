@@ -31,24 +31,27 @@ import pyarrow.parquet as pq
 from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
 from citydata.storage.lake import Lake
-from citydata.storage.layout import state_key, zone_prefix
+from citydata.storage.layout import zone_prefix
 from labeling.baseline import KeywordModel, NaiveBayes
 from labeling.client import LabelStudio
-from labeling.project import ensure_project, find_project_id, project_key, project_title
+from labeling.project import (
+    LabelingError,
+    ensure_project,
+    labeling_state_key,
+    project_key,
+    project_title,
+    require_labeling,
+)
 from labeling.sampling import sample_rows
-from labeling.spec import LabelingSpec, parse_labeling
+from labeling.spec import LabelingSpec
 from labeling.templates import get_template
 
 PRESIGN_TTL_MIN = 8 * 60  # a working day
 BATCH = 2000
 
 
-class LabelingError(RuntimeError):
-    pass
-
-
 @dataclass
-class PushResult:
+class TaskExport:
     dataset: str
     project_id: int
     pull_id: str
@@ -62,17 +65,6 @@ class PushResult:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def labeling_state_key(spec: DatasetSpec) -> str:
-    return state_key(spec.id, "labeling")
-
-
-def require_labeling(spec: DatasetSpec) -> LabelingSpec:
-    lab = parse_labeling(spec)
-    if lab is None:
-        raise LabelingError(f"{spec.id}: the spec has no labeling section")
-    return lab
 
 
 def load_clean(lake: Lake, spec: DatasetSpec, pull_id: str) -> pd.DataFrame:
@@ -101,7 +93,7 @@ def flagged_row_ids(lake: Lake, spec: DatasetSpec, pull_id: str, df: pd.DataFram
 
 def collected_labels(lake: Lake, spec: DatasetSpec) -> pd.DataFrame | None:
     """The latest consensus table pulled from Label Studio (row_id, label), if any."""
-    from labeling.pull import latest_labels_prefix
+    from labeling.annotation_import import latest_labels_prefix
 
     prefix = latest_labels_prefix(lake, spec)
     if prefix is None or not lake.exists(prefix + "consensus.parquet"):
@@ -170,11 +162,6 @@ def column_predictions(values: list[Any], lab: LabelingSpec) -> list[Any]:
     return out
 
 
-def find_project(ls: LabelStudio, lake: Lake, spec: DatasetSpec) -> int | None:
-    """The dataset's project id (see `labeling.project`), or None when it has none yet."""
-    return find_project_id(ls, lake.get_json(labeling_state_key(spec), {}) or {}, spec)
-
-
 def ensure_image_storage(ls: LabelStudio, settings: Settings, spec: DatasetSpec, project: int) -> int:
     bucket = settings.s3.labeling_bucket
     existing = ls.call("list storages", lambda: list(ls.sdk.import_storage.s3.list(project=project)))
@@ -205,7 +192,7 @@ def ensure_image_storage(ls: LabelStudio, settings: Settings, spec: DatasetSpec,
     return sid
 
 
-def push(
+def export_tasks(
     spec: DatasetSpec,
     settings: Settings,
     lake: Lake | None = None,
@@ -214,7 +201,7 @@ def push(
     pull_id: str | None = None,
     rows: pd.DataFrame | None = None,
     batch_size: int = BATCH,
-) -> PushResult:
+) -> TaskExport:
     """Create/update the project and import the sampled rows not yet in it.
 
     `rows` (already carrying `_row_id`) replaces sampling: active learning passes its batch here.
@@ -246,7 +233,7 @@ def push(
 
     state = lake.get_json(labeling_state_key(spec), {}) or {}
     project = ensure_project(ls, state, spec, lab)
-    result = PushResult(spec.id, project, pull_id, sampled=len(rows))
+    result = TaskExport(spec.id, project, pull_id, sampled=len(rows))
     if lab.task_type == "image_bbox":
         result.storage_id = ensure_image_storage(ls, settings, spec, project)
 

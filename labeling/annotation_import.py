@@ -32,7 +32,7 @@ from citydata.storage.lake import Lake
 from citydata.storage.layout import zone_prefix
 from labeling.agreement import majority_vote, mean_span_overlap, summarize
 from labeling.client import LabelStudio
-from labeling.push import LabelingError, find_project, require_labeling
+from labeling.project import LabelingError, find_project, require_labeling
 from labeling.templates import get_template
 
 MANIFEST = "_labels.json"
@@ -45,7 +45,7 @@ ANNOTATION_SCHEMA = pa.schema(
 
 
 @dataclass
-class PullResult:
+class AnnotationImport:
     dataset: str
     project_id: int
     prefix: str
@@ -185,12 +185,12 @@ def _parquet(df: pd.DataFrame, schema: pa.Schema | None = None) -> bytes:
     return buf.getvalue()
 
 
-def pull(
+def import_annotations(
     spec: DatasetSpec,
     settings: Settings,
     lake: Lake | None = None,
     ls: LabelStudio | None = None,
-) -> PullResult:
+) -> AnnotationImport:
     started = time.perf_counter()
     lake = lake or Lake(settings)
     ls = ls or LabelStudio(settings)
@@ -209,7 +209,7 @@ def pull(
     lake.put_bytes(prefix + "annotations.parquet", _parquet(annotations, ANNOTATION_SCHEMA))
     lake.put_bytes(prefix + "consensus.parquet", _parquet(consensus))
     lake.put_json(prefix + "agreement.json", agreement)
-    result = PullResult(
+    result = AnnotationImport(
         spec.id,
         project,
         prefix,
