@@ -30,6 +30,7 @@ stored in the `citydata_hash` extra. Equal hash -> no package_update.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -45,6 +46,7 @@ from catalog.dcat_fields import (
     relation_uri,
     theme_uris,
 )
+from catalog.quality_score import dataset_score, previous_created_at
 from catalog.resources import (
     ROLE,
     Links,
@@ -72,6 +74,9 @@ CONTENT_KEY = "citydata_content_hash"
 SYNTHETIC_KEY = "citydata_synthetic"
 AGENCY_KEY = "citydata_agency"
 FIDELITY_KEY = "citydata_fidelity"  # the quality gate's comparison of the published values with the source
+SCORE_KEY = "citydata_quality_score"  # the version's dataset quality score, 0-100 (catalog/quality_score.py)
+SCORE_DETAIL_KEY = "citydata_quality_score_detail"  # its points, dimensions and fixes (JSON)
+HISTORY_KEY = "citydata_version_history"  # kept versions: date, rows, schema changes, downloads (JSON)
 
 _TAG_BAD = re.compile(r"[^\w \-.]+", re.UNICODE)
 _SPACES = re.compile(r"\s+")
@@ -144,7 +149,7 @@ def notes_for(spec: DatasetSpec, manifest: dict[str, Any], pointer: dict[str, An
         f"{vn_number(int(manifest['rows']))} dòng, {len(manifest.get('schema', []))} cột"
     )
     if quality.get("score") is not None:
-        current += f"; điểm chất lượng {quality['score']}/100"
+        current += f"; điểm kiểm tra dữ liệu {quality['score']}/100"
         if unchecked := quality.get("unchecked_columns"):
             current += f" ({len(unchecked)} cột chưa có kiểm tra giá trị: {', '.join(unchecked)})"
     if checked := fidelity_text(quality):
@@ -222,8 +227,10 @@ def package_dict(
     current_pointer_key: str,
     *,
     datastore_ready: bool = True,
+    history: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The full package we want CKAN to hold (without the hash extra: see `stamp`)."""
+    """The full package we want CKAN to hold (without the hash extra: see `stamp`); `history`: the
+    kept versions (`catalog.history.version_history`), shown on the dataset page."""
     dc = spec.dublin_core
     contact_src = pub.contact
     contact = compact(
@@ -256,6 +263,11 @@ def package_dict(
     }
     if checked := fidelity_text(manifest.get("quality") or {}):
         extras[FIDELITY_KEY] = checked
+    score = dataset_score(spec, pub, manifest, previous_created_at(pointer, version))
+    extras[SCORE_KEY] = f"{score.score:g}"
+    extras[SCORE_DETAIL_KEY] = json.dumps(score.as_dict(), ensure_ascii=False)  # dimensions in SHARES order
+    if history:
+        extras[HISTORY_KEY] = json.dumps(history, ensure_ascii=False)
     extras.update(dcat_extras(spec))
     relations = [relation_uri(r, links.ckan_url) for r in dc.relation]  # dct:relation needs a URI
     resources = resources_for(spec, pub, manifest, links, current_pointer_key, datastore_ready)

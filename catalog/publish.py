@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from catalog.client import CatalogClient, NotFoundError, ValidationFailed
 from catalog.datastore import iter_rows, load_datastore
+from catalog.history import version_history
 from catalog.mapping import (
     DATASTORE_KEY,
     HASH_KEY,
@@ -273,7 +274,10 @@ def publish_to_catalog(
     links = Links(client.url, object_base(settings, pub.private))
     ckey = current_key(spec.agency.id, spec.id)
     pointer_dict = pointer.as_dict()
-    desired = package_dict(spec, pub, manifest, pointer_dict, links, ckey, datastore_ready=True)
+    history = version_history(lake, pointer_dict, manifest, links)
+    desired = package_dict(
+        spec, pub, manifest, pointer_dict, links, ckey, datastore_ready=True, history=history
+    )
     digest = package_hash(desired)
     existing = client.show("package_show", id=spec.id)
 
@@ -299,7 +303,10 @@ def publish_to_catalog(
     if existing is None or not any(r.get(ROLE) == host for r in existing.get("resources", [])):
         # First the entry without the DataStore, so that the host resource exists and has an id.
         draft = stamp(
-            package_dict(spec, pub, manifest, pointer_dict, links, ckey, datastore_ready=False), "pending"
+            package_dict(
+                spec, pub, manifest, pointer_dict, links, ckey, datastore_ready=False, history=history
+            ),
+            "pending",
         )
         if existing is None:
             existing = client.call("package_create", **draft)

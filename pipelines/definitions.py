@@ -10,6 +10,7 @@ from pipelines.automation import build_drop_zone_sensor, build_failure_sensor
 from pipelines.datasets.factory import dataset_definitions
 from pipelines.datasets.labeling_assets import build_labeling_sensors
 from pipelines.datasets.loader import specs_for_definitions
+from pipelines.freshness import build_freshness_sensor
 from pipelines.platform.assets import platform_inventory
 from pipelines.resources import default_resources
 
@@ -35,6 +36,7 @@ def build_definitions(specs: list[DatasetSpec], settings: Settings | None = None
             *build_labeling_sensors(specs),
             *build_drop_zone_sensor(specs, jobs, settings),
             build_failure_sensor(),
+            *build_freshness_sensor(specs),
         ],
         resources=default_resources(),
         executor=_executor(settings),

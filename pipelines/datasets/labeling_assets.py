@@ -10,6 +10,7 @@ from typing import Any
 import dagster as dg
 
 from citydata.spec.model import DatasetSpec
+from pipelines.automation import DATASET_TAG
 from pipelines.datasets.assets import asset_key, key_part
 from pipelines.resources import CkanResource, LabelStudioResource, S3Resource
 
@@ -94,6 +95,9 @@ def build_labeling_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
     return [labeling_tasks, annotations]
 
 
+FINISHED_TAG = "citydata/finished_tasks"
+
+
 def build_labeling_sensors(
     specs: list[DatasetSpec], minimum_interval_seconds: int = 120
 ) -> list[dg.SensorDefinition]:
@@ -130,9 +134,14 @@ def build_labeling_sensors(
             except LabelStudioUnavailable as exc:
                 return dg.SkipReason(str(exc))
             if finished > cursor.get(spec.id, 0):
+                # No run key: the finished count is no version marker (a deleted annotation brings it
+                # back down, and Dagster would skip the run key it already used). The cursor, saved
+                # with the requests, keeps a tick from asking twice; importing annotations is
+                # idempotent anyway.
                 requests.append(
                     dg.RunRequest(
-                        run_key=f"{spec.id}:{finished}", asset_selection=[asset_key(spec, "annotations")]
+                        asset_selection=[asset_key(spec, "annotations")],
+                        tags={FINISHED_TAG: str(finished), DATASET_TAG: spec.id},
                     )
                 )
             cursor[spec.id] = finished

@@ -20,6 +20,7 @@ from citydata.spec.model import DatasetSpec
 from citydata.storage.published import current_key
 from lake.access import public_url, s3_uri
 from pipelines.datasets.assets import asset_key, display_title, key_part
+from pipelines.freshness import freshness_policy
 from pipelines.resources import CkanResource, S3Resource
 
 STAGES = ("published", "catalog_entry")
@@ -47,6 +48,7 @@ def build_publish_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
         description=f"{title}: versioned Parquet + CSV in published/{spec.agency.id}/{spec.id}/.",
         kinds={"parquet", "s3"},
         tags=tags,
+        freshness_policy=freshness_policy(spec),
     )
     def published(context: dg.AssetExecutionContext, s3: S3Resource) -> dg.MaterializeResult:
         settings, lake = s3.settings(), s3.lake()

@@ -66,6 +66,10 @@ def test_a_spec_with_every_section_gets_its_whole_asset_graph():
     assert {"phan_anh/raw", "phan_anh/clean", "phan_anh/labeling_tasks", "phan_anh/annotations"} <= keys
     checks = {c.to_user_string() for c in repo.asset_graph.asset_check_keys}
     assert "phan_anh/clean:quality" in checks
-    assert sorted(s.name for s in repo.sensor_defs) == ["labeling_finished_tasks", "run_failure_alerts"]
+    assert sorted(s.name for s in repo.sensor_defs) == [
+        "labeling_finished_tasks",
+        "late_datasets",
+        "run_failure_alerts",
+    ]
     [schedule] = repo.schedule_defs
     assert schedule.cron_schedule == "0 0 * * *" and schedule.execution_timezone == "Asia/Ho_Chi_Minh"

@@ -11,6 +11,7 @@ parsed with rdflib and
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -294,6 +295,26 @@ def test_older_versions_are_titled_datasets(published):
     assert {str(t) for t in published.dataset.objects(older, DCTERMS.title)} == {
         f"{published.package['title']} (phiên bản 1)"
     }
+
+
+def test_versions_form_a_dataset_series_listed_on_the_dataset_page(published):
+    g = published.dataset
+    [series] = list(g.objects(published.ref, DCAT.inSeries))
+    [older] = list(g.objects(published.ref, DCAT.hasVersion))
+    assert (series, RDF.type, DCAT.DatasetSeries) in g and (older, DCAT.inSeries, series) in g
+    assert g.value(series, DCAT.last) == published.ref
+    assert any(t.language == "vi" for t in g.objects(series, DCTERMS.title))
+    # the history on the page: both versions, their row counts, no schema change, downloads
+    base = published.settings.ckan.url.rstrip("/")
+    page = requests.get(f"{base}/dataset/{published.spec.id}", timeout=60).text
+    assert "Lịch sử phiên bản" in page
+    assert '<tr data-version="2">' in page and '<tr data-version="1">' in page
+    assert "không đổi" in page and "phiên bản đầu tiên" in page
+    history = {e["key"]: e["value"] for e in published.package["extras"]}["citydata_version_history"]
+    for version in json.loads(history):
+        for url in [*version["downloads"]["parquet"], version["downloads"]["csv"]]:
+            assert f'href="{url}"' in page
+            assert requests.head(url, timeout=30).status_code == 200  # older versions stay downloadable
 
 
 def test_catalog_title_publisher_language_in_vietnamese(published):

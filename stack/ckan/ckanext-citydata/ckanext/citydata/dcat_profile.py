@@ -26,6 +26,7 @@ from typing import Any
 
 import ckan.plugins.toolkit as toolkit
 from ckanext.citydata import dcat_vocab as vocab
+from ckanext.citydata import quality_score
 from ckanext.dcat.profiles import DCAT, DCT, FOAF, RDF, RDFS, SKOS, RDFProfile
 from rdflib import BNode, Literal, Namespace, URIRef
 from rdflib.term import Node
@@ -149,11 +150,26 @@ class CitydataDCATAPProfile(RDFProfile):
         self._source(dataset_ref, extras)
         self._distributions(dataset_dict, dataset_ref)
         self._versions(dataset_dict, dataset_ref)
+        if detail := quality_score.score_of(dataset_dict):
+            quality_score.add_measurements(g, dataset_ref, detail, str(toolkit.config.get("ckan.site_url")))
 
     def _versions(self, dataset_dict: dict[str, Any], dataset_ref: URIRef) -> None:
         """Older versions (dcat:hasVersion, their manifests in the lake) are datasets in DCAT-AP 3:
-        typed and titled as such, in Vietnamese, with the version number from their folder."""
+        typed and titled as such, in Vietnamese, with the version number from their folder. The
+        current and the older versions are members of one dcat:DatasetSeries (`<dataset>#series`),
+        whose dcat:last is the current version."""
         title = dataset_dict.get("title") or dataset_dict.get("name") or ""
+        if str(dataset_dict.get("version") or "").isdigit():
+            series = URIRef(f"{dataset_ref}#series")
+            self.g.add((series, RDF.type, DCAT.DatasetSeries))
+            self.g.add((series, DCT.title, Literal(f"{title} (các phiên bản)", lang="vi")))
+            text = "Chuỗi các phiên bản đã công bố của bộ dữ liệu; phiên bản mới nhất là dcat:last."
+            self.g.add((series, DCT.description, Literal(text, lang="vi")))
+            self.g.add((series, DCAT.last, dataset_ref))
+            self.g.add((dataset_ref, DCAT.inSeries, series))
+            for version in self.g.objects(dataset_ref, DCAT.hasVersion):
+                if isinstance(version, URIRef):
+                    self.g.add((version, DCAT.inSeries, series))
         for version in list(self.g.objects(dataset_ref, DCAT.hasVersion)):
             if not isinstance(version, URIRef):
                 continue

@@ -23,6 +23,11 @@
 - The portal's pages (templates/): a home page for the city (home/index.html: what the portal is,
   a search box, topics with their dataset counts, recent and new datasets; helpers in portal.py),
   and the dataset page's 'Additional info' in words instead of vocabulary URIs (display.py).
+- The dataset quality score (computed by the platform per version): a badge with its breakdown and
+  what to fix on the dataset page (templates/scheming/package/read.html), DQV measurements in DCAT
+  (quality_score.py).
+- The agency scoreboard at /chat-luong (CSV at /chat-luong.csv): agencies, datasets, scores,
+  freshness and what to fix, sortable (scoreboard.py, templates/citydata/scoreboard.html).
 """
 
 from __future__ import annotations
@@ -79,6 +84,40 @@ def datatables_filtered_download(resource_view_id: str) -> Any:
     return datatables.filtered_download(resource_view_id)
 
 
+def _scoreboard_rows() -> tuple[list[dict[str, Any]], str]:
+    from datetime import UTC, datetime
+
+    from ckanext.citydata import scoreboard
+
+    lang = "en" if toolkit.h.lang() == "en" else "vi"
+    search = lambda **data: toolkit.get_action("package_search")({}, data)  # noqa: E731 - the user's own view
+    now, site = datetime.now(UTC), str(toolkit.config.get("ckan.site_url"))
+    rows = [r for p in scoreboard.packages(search) if (r := scoreboard.dataset_row(p, now, site, lang))]
+    by = request.args.get("sort", "score")
+    return scoreboard.sort_rows(rows, by, request.args.get("order", "asc") == "desc"), lang
+
+
+def scoreboard_page() -> Any:
+    from ckanext.citydata import scoreboard
+
+    rows, _ = _scoreboard_rows()
+    extra = {"rows": rows, "agencies": scoreboard.agencies(rows), "sort": request.args.get("sort", "score"),
+             "order": request.args.get("order", "asc")}  # fmt: skip
+    return toolkit.render("citydata/scoreboard.html", extra_vars=extra)
+
+
+def scoreboard_csv() -> Any:
+    from ckanext.citydata import scoreboard
+    from flask import Response
+
+    rows, lang = _scoreboard_rows()
+    return Response(
+        scoreboard.csv_bytes(rows, lang),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="chat-luong-du-lieu.csv"'},
+    )
+
+
 try:  # XLoader is optional: without it there is nothing to keep away
     from ckanext.xloader.interfaces import IXloader
 except ImportError:  # pragma: no cover
@@ -99,7 +138,7 @@ class CitydataPlugin(plugins.SingletonPlugin):
         toolkit.add_template_directory(config, "templates")
 
     def get_helpers(self) -> dict[str, Any]:
-        from ckanext.citydata import portal
+        from ckanext.citydata import portal, quality_score
         from ckanext.citydata.display import info_rows
 
         def citydata_info_rows(pkg: dict[str, Any]) -> list[dict[str, Any]]:
@@ -107,6 +146,9 @@ class CitydataPlugin(plugins.SingletonPlugin):
 
         return {
             "citydata_info_rows": citydata_info_rows,
+            "citydata_quality_score": quality_score.score_of,
+            "citydata_score_badge": quality_score.badge_class,
+            "citydata_version_history": quality_score.version_history,
             "citydata_topics": portal.topics,
             "citydata_recent_datasets": portal.recent_datasets,
             "citydata_new_datasets": portal.new_datasets,
@@ -140,6 +182,8 @@ class CitydataPlugin(plugins.SingletonPlugin):
                                methods=["POST"])  # fmt: skip
         blueprint.add_url_rule("/datatables/filtered-download/<resource_view_id>",
                                view_func=datatables_filtered_download, methods=["POST"])  # fmt: skip
+        blueprint.add_url_rule("/chat-luong", view_func=scoreboard_page)
+        blueprint.add_url_rule("/chat-luong.csv", view_func=scoreboard_csv)
         return blueprint
 
     def get_actions(self) -> dict[str, Any]:

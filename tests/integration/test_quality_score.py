@@ -1,0 +1,146 @@
+"""The dataset quality score against the real stack: computed from the facts the lake holds, the same
+in the API, on the dataset page (Vietnamese and English) and in DCAT (DQV); stable on a re-run.
+
+Each dimension is re-derived here from an independent reading of its facts: the gate's summary
+read from S3, the published data dictionary read with the csv module, the spec's fields."""
+
+import csv
+import io
+import json
+
+import pytest
+import requests
+from rdflib import Graph, Namespace, URIRef
+
+from catalog.client import CatalogClient
+from catalog.publish import publish
+from citydata.storage.layout import zone_prefix
+from quality.validate import validate_clean
+from tests.integration.browser import chromium, full_page_screenshot, wait_for_text
+from tests.integration.test_publish import World
+
+pytestmark = pytest.mark.integration
+DQV = Namespace("http://www.w3.org/ns/dqv#")
+
+
+@pytest.fixture
+def world(stack_ready, unique, tmp_path):
+    w = World(stack_ready, unique, tmp_path)
+    yield w
+    w.cleanup()
+
+
+def test_the_score_is_measured_explained_and_shown_everywhere(world):
+    spec = world.spec("score")
+    pull_id = world.pull_clean(spec)
+    validate_clean(spec, world.settings, world.lake, pull_id, data_docs=False)
+    result = publish(spec, world.settings, world.lake, world.client)
+    assert result.version == 1
+
+    pkg = world.anon.action.package_show(id=spec.id)
+    extras = {e["key"]: e["value"] for e in pkg["extras"]}
+    detail = json.loads(extras["citydata_quality_score_detail"])
+    score = float(extras["citydata_quality_score"])
+    assert score == detail["score"] and 0 < score < 100
+    dims = detail["dimensions"]
+    assert abs(sum(d["earned"] for d in dims.values()) - score) < 0.06
+
+    # data checks: 25 x the gate's own score, read from its summary in the lake
+    summary = world.lake.get_json(zone_prefix("reports", spec.agency.id, spec.id, pull_id) + "summary.json")
+    assert dims["data_checks"]["earned"] == pytest.approx(25 * summary["score"] / 100, abs=0.01)
+    # fidelity: the gate compared every cell with the source
+    assert summary["fidelity"]["status"] == "passed" and dims["fidelity"]["earned"] == 15
+    # documentation: the published dictionary, read with the csv module
+    dictionary = next(r for r in pkg["resources"] if r.get("citydata_role") == "dictionary")
+    text = requests.get(dictionary["url"], timeout=30).content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    described = sum(1 for r in rows if r["description"].strip())
+    assert dims["documentation"]["earned"] == pytest.approx(10 * described / len(rows), abs=0.01)
+    assert 0 < described < len(rows)
+    undescribed = [r["column"] for r in rows if not r["description"].strip()]
+    [doc_fix] = [f for f in detail["fixes"] if f["dimension"] == "documentation"]
+    assert all(name in doc_fix["vi"] for name in undescribed[:5]) and "None" not in doc_fix["vi"]
+    # metadata: World's spec has an English title, keywords, coverage and an agency e-mail (4 of 10)
+    assert dims["metadata"]["earned"] == 10
+    assert dims["freshness"]["earned"] == 15 and dims["licence"]["earned"] == 10  # first version, cc-by
+    fixes = {f["key"]: f for f in detail["fixes"]}
+    assert "publication.temporal" in fixes["temporal"]["vi"] and "columns" in fixes
+
+    # the dataset page: badge, breakdown and fixes, in Vietnamese and at /en/ in English
+    page = requests.get(f"{world.settings.ckan.url}/dataset/{spec.id}", timeout=30).text
+    assert f'data-score="{detail["score"]}"' in page and "Điểm chất lượng" in page
+    assert "Cần khắc phục" in page and "Bổ sung khoảng thời gian" in page
+    english = requests.get(f"{world.settings.ckan.url}/en/dataset/{spec.id}", timeout=30).text
+    assert "Quality score" in english and "Add the temporal coverage" in english
+
+    # DCAT: one DQV measurement per dimension and one for the score, with the same values
+    turtle = requests.get(f"{world.settings.ckan.url}/dataset/{spec.id}.ttl", timeout=30).text
+    graph = Graph().parse(data=turtle, format="turtle")
+    measured = {}
+    for node in graph.objects(None, DQV.hasQualityMeasurement):
+        metric = graph.value(node, DQV.isMeasurementOf)
+        assert isinstance(metric, URIRef)
+        measured[str(metric).rsplit("#", 1)[-1]] = float(graph.value(node, DQV.value))
+    assert measured == {"score": score, **{name: d["earned"] for name, d in dims.items()}}
+
+    # deterministic: publishing the same version again writes nothing to CKAN
+    again = publish(spec, world.settings, world.lake, CatalogClient(world.settings))
+    assert again.catalog.unchanged and again.version == 1
+
+
+@pytest.fixture
+def browser(tmp_path):
+    yield from chromium(tmp_path / "chromium")
+
+
+def test_the_agency_scoreboard_lists_scores_fixes_and_a_csv(world, browser):
+    good = world.spec("good")
+    poor = world.spec("poor", license="cc-nc", title={"vi": f"Trạm sạc (ít mô tả) {world.unique}"})
+    for spec in (good, poor):
+        world.pull_clean(spec)
+        publish(spec, world.settings, world.lake, world.client)
+    scores = {}
+    for spec in (good, poor):
+        extras = {e["key"]: e["value"] for e in world.anon.action.package_show(id=spec.id)["extras"]}
+        scores[spec.id] = float(extras["citydata_quality_score"])
+    assert scores[poor.id] == scores[good.id] - 12.5  # the licence (10) and the English title (2.5)
+
+    base = world.settings.ckan.url
+    home = requests.get(base, timeout=30).text
+    assert 'id="citydata-scoreboard-link"' in home
+    page = requests.get(f"{base}/chat-luong", params={"sort": "score", "order": "asc"}, timeout=60).text
+    assert "Chất lượng dữ liệu theo cơ quan" in page and f'data-agency="{world.agency}"' in page
+    listed = [name for name in (poor.id, good.id) if f'data-dataset="{name}"' in page]
+    assert listed == [poor.id, good.id] and page.index(poor.id) < page.index(good.id)  # lowest first
+    assert f'data-dataset="{poor.id}" data-score="{scores[poor.id]}"' in page
+    assert "Chọn giấy phép mở" in page  # the poor dataset's fix
+    english = requests.get(f"{base}/en/chat-luong", timeout=60).text
+    assert "Data quality by agency" in english and "Choose an open licence" in english
+
+    # in a browser: the scoreboard sorted by clicking its score header, and the poor dataset's page
+    from selenium.webdriver.common.by import By
+
+    shots = world.settings.stack_dir / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    browser.get(f"{base}/chat-luong?sort=agency")
+    wait_for_text(browser, "Chất lượng dữ liệu theo cơ quan")
+    browser.find_element(By.CSS_SELECTOR, '#citydata-datasets a[data-sort="score"]').click()
+    wait_for_text(browser, "Điểm ▲")
+    order = [
+        r.get_attribute("data-dataset")
+        for r in browser.find_elements(By.CSS_SELECTOR, "#citydata-datasets tbody tr")
+    ]
+    assert order.index(poor.id) < order.index(good.id)
+    full_page_screenshot(browser, shots / "ckan-scoreboard.png")
+    browser.get(f"{base}/dataset/{poor.id}")
+    wait_for_text(browser, "Cần khắc phục")
+    badge = browser.find_element(By.CSS_SELECTOR, "#citydata-quality-score .badge")
+    assert badge.is_displayed() and badge.text == f"{scores[poor.id]}/100"
+    full_page_screenshot(browser, shots / "ckan-dataset-quality-score.png")
+
+    reply = requests.get(f"{base}/chat-luong.csv", timeout=60)
+    assert reply.status_code == 200 and reply.content.startswith(b"\xef\xbb\xbf")
+    table = list(csv.DictReader(io.StringIO(reply.content.decode("utf-8-sig"))))
+    ours = {r["Mã bộ dữ liệu"]: r for r in table if r["Mã bộ dữ liệu"] in scores}
+    assert {k: float(r["Điểm chất lượng"]) for k, r in ours.items()} == scores
+    assert ours[poor.id]["Số ngày trễ"] == "" and "giấy phép" in ours[poor.id]["Cần khắc phục"]
