@@ -9,6 +9,8 @@ projects. Written to the lake (labels zone; `_labels.json` last, so its presence
     labels/<agency>/<dataset>/<timestamp>/consensus.parquet    per task: majority label (null on a
         tie), votes, annotators, tie, candidates (JSON)
     labels/<agency>/<dataset>/<timestamp>/agreement.json       kappas, per-label and span agreement
+    labels/<agency>/<dataset>/<timestamp>/annotators.json      per annotator: gold accuracy, agreement
+        with the consensus; the task keys flagged for review (labeling.gold, labeling.review)
     labels/<agency>/<dataset>/<timestamp>/_labels.json         counts, keys, timings
 """
 
@@ -32,7 +34,9 @@ from citydata.storage.lake import Lake
 from citydata.storage.layout import zone_prefix
 from labeling.agreement import majority_vote, mean_span_overlap, summarize
 from labeling.client import LabelStudio
+from labeling.gold import annotator_quality, gold_answers, is_gold, review_keys
 from labeling.project import LabelingError, find_project, require_labeling
+from labeling.review import route_for_review
 from labeling.templates import get_template
 
 MANIFEST = "_labels.json"
@@ -55,6 +59,10 @@ class AnnotationImport:
     consensus: int = 0
     ties: int = 0
     agreement: dict[str, Any] = field(default_factory=dict)
+    # per annotator: gold accuracy and agreement with the consensus (labeling.gold)
+    annotators: dict[str, dict[str, Any]] = field(default_factory=dict)
+    to_review: int = 0  # tasks flagged for review (tied or weak majority)
+    review_flags_changed: int = 0
     export_seconds: float = 0.0
     seconds: float = 0.0
 
@@ -202,23 +210,34 @@ def import_annotations(
     export = export_snapshot(ls, project)
     export_s = time.perf_counter() - t0
     annotations = tidy(export, lab.task_type)
-    consensus = consensus_table(annotations)
-    agreement = agreement_of(annotations, lab.task_type)
+    # Gold tasks measure the annotators only: never part of the consensus or the agreement.
+    work = annotations[~annotations["task_key"].map(is_gold).astype(bool)]
+    consensus = consensus_table(work)
+    agreement = agreement_of(work, lab.task_type)
+    answers = gold_answers(spec.id, lab)
+    annotators = annotator_quality(annotations, consensus, answers)
+    review = review_keys(consensus, lab.review_agreement)
+    routed = route_for_review(ls, project, export, set(review))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     prefix = f"{labels_root(spec)}{stamp}/"
     lake.put_bytes(prefix + "annotations.parquet", _parquet(annotations, ANNOTATION_SCHEMA))
     lake.put_bytes(prefix + "consensus.parquet", _parquet(consensus))
     lake.put_json(prefix + "agreement.json", agreement)
+    lake.put_json(prefix + "annotators.json", {"annotators": annotators, "gold_tasks": len(answers),
+                                               "review": review})  # fmt: skip
     result = AnnotationImport(
         spec.id,
         project,
         prefix,
         tasks=len(export),
         annotations=int((~annotations["was_cancelled"]).sum()),
-        annotated_tasks=int(annotations["task_key"].nunique()),
+        annotated_tasks=int(work["task_key"].nunique()),
         consensus=int(consensus["label"].notna().sum()),
         ties=int(consensus["tie"].sum()),
         agreement=agreement,
+        annotators=annotators,
+        to_review=len(review),
+        review_flags_changed=routed,
         export_seconds=round(export_s, 3),
     )
     result.seconds = round(time.perf_counter() - started, 3)

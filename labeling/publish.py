@@ -136,6 +136,14 @@ def _resources(
     return out
 
 
+def _annotator_figures(annotators: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per annotator (by Label Studio id; e-mails stay out of the public catalog): gold accuracy and
+    agreement with the consensus, with their counts."""
+    keep = ("gold_answered", "gold_correct", "gold_accuracy", "compared", "agreed",
+            "agreement_with_consensus")  # fmt: skip
+    return {who: {k: q.get(k) for k in keep} for who, q in annotators.items()}
+
+
 def publish_labeled_dataset(
     spec: DatasetSpec,
     result: AnnotationImport,
@@ -168,7 +176,13 @@ def publish_labeled_dataset(
         "consensus_labels": result.consensus,
         "ties": result.ties,
         **{k: agreement[k] for k in ("cohen_kappa", "fleiss_kappa", "span_overlap") if k in agreement},
+        "tasks_to_review": result.to_review,
     }
+    gold_scored = {a: q for a, q in result.annotators.items() if q.get("gold_accuracy") is not None}
+    if gold_scored:
+        correct = sum(int(q["gold_correct"]) for q in gold_scored.values())
+        answered = sum(int(q["gold_answered"]) for q in gold_scored.values())
+        figures["gold_accuracy"] = round(correct / answered, 4)
     warning = (
         "> **Dữ liệu giả lập (synthetic data):** nhãn trên dữ liệu tổng hợp.\n\n" if spec.synthetic else ""
     )
@@ -182,6 +196,7 @@ def publish_labeled_dataset(
         {"key": "source_dataset", "value": spec.id},
         {"key": "labeling_counts", "value": json.dumps(figures)},
         {"key": "labeling_agreement", "value": json.dumps(agreement, default=str)},
+        {"key": "labeling_annotators", "value": json.dumps(_annotator_figures(result.annotators))},
     ]
     package: dict[str, Any] = {
         "name": labeled.name,

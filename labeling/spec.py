@@ -15,6 +15,8 @@
                                           # or plain Vietnamese text; reachable from the labeling screen
       baseline: {kind: keywords, keywords: {giao_thong: [ngập, kẹt xe], moi_truong: [rác]}}
                                           # or {kind: column, column: vung_goi_y}: ready-made predictions
+      gold: [{data: {noi_dung: "Cây đổ chắn đường"}, label: giao_thong}]   # honeypots, known answers
+      review_agreement: 0.67              # below this majority share (or a tie): flagged for review
 
 `validate_labeling_section(spec)` renders the template's label config, parses the XML and
 checks every referenced column against `schema.columns` (when the spec declares columns).
@@ -31,6 +33,7 @@ from citydata.spec.model import DatasetSpec, LocalizedText
 
 TaskType = Literal["text_classification", "ner", "image_bbox", "record_verification"]
 Strategy = Literal["random", "stratified", "quality_flagged", "least_confident"]
+GOLD_TASK_TYPES = ("text_classification", "record_verification")
 
 
 class _Strict(BaseModel):
@@ -75,6 +78,13 @@ class Baseline(_Strict):
         return self
 
 
+class GoldItem(_Strict):
+    """A honeypot task with a known answer, mixed into the project; its answer stays in the spec."""
+
+    data: dict[str, str] = Field(description="The task's text per shown column, e.g. {noi_dung: ...}.")
+    label: str = Field(description="The right label id.")
+
+
 def readable(label_id: str) -> str:
     """The name shown for a label given only as an id: `giao_thong` -> `Giao thong`."""
     text = " ".join(label_id.replace("_", " ").replace("-", " ").split())
@@ -107,6 +117,16 @@ class LabelingSpec(_Strict):
         "{vi, en}, e.g. `{vi: Chọn một lĩnh vực., en: Pick one topic.}`.",
     )
     baseline: Baseline = Field(Baseline(), description="Pre-annotations shown as predictions.")
+    gold: list[GoldItem] = Field(
+        default_factory=list,
+        description="Gold (honeypot) tasks with known answers, mixed among the sampled tasks: each "
+        "annotator's accuracy on them is reported beside agreement (choice task types only).",
+    )
+    review_agreement: float = Field(
+        0.67, ge=0, le=1,
+        description="Tasks whose majority share of votes is below this (or tied) are flagged for "
+        "review in Label Studio (the 'Cần xem lại' tab).",
+    )  # fmt: skip
 
     @field_validator("labels")
     @classmethod
@@ -133,6 +153,14 @@ class LabelingSpec(_Strict):
         unknown = sorted(set(self.baseline.keywords) - set(ids))
         if unknown:
             raise ValueError(f"baseline.keywords names labels not in labels: {unknown}")
+        if self.gold and self.task_type not in GOLD_TASK_TYPES:
+            raise ValueError(f"gold tasks need a choice task type ({', '.join(GOLD_TASK_TYPES)})")
+        for i, item in enumerate(self.gold):
+            if item.label not in ids:
+                raise ValueError(f"gold[{i}].label {item.label!r} is not one of the labels {ids}")
+            if self.columns[0] not in item.data or set(item.data) - set(self.columns):
+                wanted = f"{self.columns[0]!r}, and only columns of {self.columns}"
+                raise ValueError(f"gold[{i}].data needs {wanted}")
         return self
 
     @property

@@ -34,6 +34,7 @@ from citydata.storage.lake import Lake
 from citydata.storage.layout import zone_prefix
 from labeling.baseline import KeywordModel, NaiveBayes
 from labeling.client import LabelStudio
+from labeling.gold import gold_records, mix
 from labeling.project import (
     LabelingError,
     ensure_project,
@@ -60,6 +61,7 @@ class TaskExport:
     already_present: int = 0
     deleted_in_label_studio: list[str] = field(default_factory=list)
     predictions: int = 0
+    gold: int = 0  # gold (honeypot) tasks added by this export
     storage_id: int | None = None
     seconds: float = 0.0
 
@@ -267,7 +269,14 @@ def export_tasks(
     keys = pushed_before | existing_keys
     # Only the columns a task shows (templates read `lab.columns`), not whole rows.
     shown = [c for c in dict.fromkeys([*lab.columns, "_row_id"]) if c in new_rows.columns]
-    records = new_rows[shown].to_dict("records")
+    records: list[dict[str, Any]] = [
+        {str(k): v for k, v in r.items()} for r in new_rows[shown].to_dict("records")
+    ]
+    gold = gold_records(lab, existing_rows | deleted_rows)
+    if gold:  # honeypots among the new tasks, at seeded places, without predictions
+        records = mix(records, gold, lab.sampling.seed)
+        preds = mix(list(preds), [None] * len(gold), lab.sampling.seed)
+        result.gold = len(gold)
     bucket = settings.s3.labeling_bucket
 
     def build(first: int) -> tuple[bytes, list[str], int]:
@@ -277,9 +286,9 @@ def export_tasks(
             records[first : first + batch_size], preds[first : first + batch_size], strict=True
         ):
             data = template.task_data(rec, lab, bucket) if image else template.task_data(rec, lab)
-            row_id = str(rec["_row_id"])
-            key = f"{spec.id}/{pull_id}/{row_id}"
-            data.update(task_key=key, row_id=row_id, pull_id=pull_id, dataset=spec.id)
+            row_id, row_pull = str(rec["_row_id"]), str(rec.get("_pull_id") or pull_id)
+            key = f"{spec.id}/{row_pull}/{row_id}"
+            data.update(task_key=key, row_id=row_id, pull_id=row_pull, dataset=spec.id)
             task: dict[str, Any] = {"data": data}
             if pred:
                 task["predictions"] = [pred]

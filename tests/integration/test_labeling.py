@@ -240,3 +240,88 @@ def test_next_batch_trains_on_labels_and_pushes_the_least_confident_rows(env, un
     assert result.exported.created == 2
     after = {t["data"]["row_id"] for t in ls.iter_tasks(first.project_id)}
     assert len(after) == 6 and {t["data"]["row_id"] for t in tasks} < after
+
+
+GOLD = [
+    {"data": {"noi_dung": "Ổ gà lớn giữa đường Điện Biên Phủ"}, "label": "giao_thong"},
+    {"data": {"noi_dung": "Nước thải đổ thẳng ra kênh Nhiêu Lộc"}, "label": "moi_truong"},
+]
+
+
+def review_listing(ls, project):
+    """Task row ids the "Cần xem lại" tab lists, through Label Studio's own view filter."""
+    from labeling.review import REVIEW_VIEW
+
+    views = ls._request("GET", "/api/dm/views/", params={"project": project})
+    [view] = [v for v in views if v["data"].get("title") == REVIEW_VIEW]
+    found = ls._request(
+        "GET", "/api/tasks/", params={"view": view["id"], "project": project, "page_size": 100}
+    )
+    return sorted(t["data"]["row_id"] for t in found["tasks"])
+
+
+def test_gold_tasks_measure_annotators_and_weak_majorities_go_to_review(env, unique):
+    import json
+
+    settings, lake, ls, setup, created = env
+    spec = setup({**TEXT, "gold": GOLD}, text_table())
+    first = export_tasks(spec, settings, lake, ls)
+    created["projects"].append(first.project_id)
+    assert first.created == len(FEEDBACK) + 2 and first.gold == 2
+    assert export_tasks(spec, settings, lake, ls).created == 0  # gold tasks are not added twice
+    tasks = {t["data"]["row_id"]: t for t in ls.iter_tasks(first.project_id)}
+    gold = {r: t for r, t in tasks.items() if r.startswith("gold-")}
+    assert len(gold) == 2
+    for task in gold.values():  # the answer never reaches Label Studio, where annotators could read it
+        assert not {"giao_thong", "moi_truong"} & set(json.dumps(task["data"], ensure_ascii=False).split('"'))
+    gold_by_text = {t["data"]["noi_dung"]: t for t in gold.values()}
+
+    users = []
+    for name in ("gold-a", "gold-b", "gold-c"):
+        user = ls.sdk.users.create(username=f"{name}-{unique}", email=f"{name}-{unique}@citydata.local")
+        created["users"].append(user.id)
+        users.append(user.id)
+    a, b, c = users
+
+    def label(row_or_task, uid, value):
+        task = tasks[row_or_task] if isinstance(row_or_task, str) else row_or_task
+        ls.sdk.annotations.create(id=task["id"], result=choice(value), completed_by=uid)
+
+    for uid, values in (
+        (a, ("giao_thong", "giao_thong", "moi_truong")),
+        (b, ("giao_thong", "moi_truong", "moi_truong")),
+    ):
+        for row, value in zip(("PA000", "PA001", "PA002"), values, strict=True):
+            label(row, uid, value)
+    label(gold_by_text[GOLD[0]["data"]["noi_dung"]], a, "giao_thong")  # right
+    label(gold_by_text[GOLD[1]["data"]["noi_dung"]], a, "moi_truong")  # right
+    label(gold_by_text[GOLD[0]["data"]["noi_dung"]], b, "khac")  # wrong
+    label(gold_by_text[GOLD[1]["data"]["noi_dung"]], b, "moi_truong")  # right
+
+    result = import_annotations(spec, settings, lake, ls)
+    assert result.annotated_tasks == 3 and result.consensus == 2 and result.ties == 1  # gold left out
+    cons = pq.read_table(io.BytesIO(lake.get_bytes(result.prefix + "consensus.parquet"))).to_pandas()
+    assert not any(k.rsplit("/", 1)[-1].startswith("gold-") for k in cons["task_key"])
+    quality = result.annotators
+    assert quality[str(a)]["gold_accuracy"] == 1.0 and quality[str(b)]["gold_accuracy"] == 0.5
+    assert quality[str(a)]["gold_answered"] == quality[str(b)]["gold_answered"] == 2
+    assert quality[str(a)]["agreement_with_consensus"] == 1.0  # PA000, PA002 (PA001 is tied)
+    assert result.to_review == 1 and review_listing(ls, first.project_id) == ["PA001"]
+    assert lake.get_json(result.prefix + "annotators.json")["review"] == [f"{spec.id}/{PULL_ID}/PA001"]
+
+    label("PA001", c, "giao_thong")  # a third annotator breaks the tie, by 2 votes of 3
+    settled = import_annotations(spec, settings, lake, ls)
+    assert settled.to_review == 1  # 2 of 3 votes is below the default 0.67 share
+    spec_lenient = make_spec(unique, {**TEXT, "gold": GOLD, "review_agreement": 0.6})
+    settled = import_annotations(spec_lenient, settings, lake, ls)
+    assert settled.to_review == 0 and review_listing(ls, first.project_id) == []
+
+    publish_labeled_dataset(spec_lenient, settled, settings)
+    shown = ckan_client(settings).action.package_show(id=f"{spec.id}-labels")
+    extras = {e["key"]: json.loads(e["value"]) for e in shown["extras"] if e["key"].startswith("labeling_")}
+    assert (
+        extras["labeling_counts"]["gold_accuracy"] == 0.75
+        and extras["labeling_counts"]["tasks_to_review"] == 0
+    )
+    assert extras["labeling_annotators"][str(b)]["gold_accuracy"] == 0.5
+    assert "gold_accuracy: 0.750" in shown["notes"] and "tasks_to_review: 0" in shown["notes"]
