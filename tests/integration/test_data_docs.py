@@ -53,8 +53,8 @@ class _Refs(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def docs(stack_ready, tmp_path_factory) -> Iterator[str]:
-    """The published version's Data Docs index URL (anonymous read)."""
+def docs(stack_ready, tmp_path_factory) -> Iterator[tuple[str, list[str]]]:
+    """The published version's Data Docs index URL (anonymous read), and every page's URL."""
     world = World(stack_ready, uuid.uuid4().hex[:10], tmp_path_factory.mktemp("docs"))
     spec = world.spec("docs", quality=QUALITY)
     try:
@@ -65,7 +65,9 @@ def docs(stack_ready, tmp_path_factory) -> Iterator[str]:
         manifest = read_manifest(world.lake, spec.agency.id, spec.id)
         assert manifest is not None
         key = manifest["files"]["data_docs"]["key"]
-        yield f"{stack_ready.s3.url}/{stack_ready.s3.lake_bucket}/{key}"
+        base = f"{stack_ready.s3.url}/{stack_ready.s3.lake_bucket}/"
+        pages = [base + k for k in world.lake.keys(key.rsplit("/", 1)[0] + "/") if k.endswith(".html")]
+        yield base + key, pages
     finally:
         world.cleanup()
 
@@ -86,7 +88,8 @@ def _crawl(start: str) -> dict[str, requests.Response]:
         if "html" in kind:
             parser = _Refs()
             parser.feed(response.text)
-            refs = parser.refs
+            # the index's table rows link to the pages from its script data (bootstrap-table)
+            refs = parser.refs + re.findall(r"_table_row_link_path['\"]: ['\"]([^'\"]+)", response.text)
         elif "css" in kind:
             refs = re.findall(r"url\(['\"]?([^'\")]+)", response.text)
         else:
@@ -101,9 +104,11 @@ def _crawl(start: str) -> dict[str, requests.Response]:
 
 
 def test_data_docs_refer_only_to_files_served_beside_them(docs):
-    fetched = _crawl(docs)
+    index, stored = docs
+    fetched = _crawl(index)
     pages = [u for u, r in fetched.items() if "html" in r.headers.get("Content-Type", "")]
     assert len(pages) == 6, pages  # index, suite and validation result, in Vietnamese and English
+    assert sorted(pages) == sorted(stored)  # every stored page reached, through links and rows
     assets = [u for u in fetched if "/static/vendor/" in u]
     names = {u.rsplit("/", 1)[-1] for u in assets}
     assert {"jquery.min.js", "bootstrap.min.css", "bootstrap-table.min.js", "fa-solid-900.woff2"} <= names
@@ -114,7 +119,7 @@ def test_data_docs_refer_only_to_files_served_beside_them(docs):
 def test_data_docs_render_offline_in_vietnamese_then_in_english(docs, stack_ready, tmp_path):
     from selenium.webdriver.common.by import By
 
-    index = docs
+    index, _ = docs
     shots = stack_ready.stack_dir / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     s3 = f"{stack_ready.s3.url}/"
