@@ -9,7 +9,7 @@ Only the files the pages use, and each package's licence, are kept in a cache fo
 (`data_docs.assets_dir`, default `~/.cache/citydata/data-docs-assets`, outside the repository);
 `citydata stack up` fills it, and a build fills what is missing. Every site gets a copy under
 `static/vendor/<package>@<version>/` beside its pages: the docs are read from S3, by anonymous
-read of the version's prefix, so they must not depend on any other prefix (about 1.3 MB a site,
+read of the version's prefix, so they must not depend on any other prefix (about 1.4 MB a site,
 at most `keep_versions` sites a dataset; the Vega set, 0.8 MB more, only when a page draws a chart).
 
 `check_site` is the guarantee: no page or stylesheet refers to another host, and every file a page

@@ -5,11 +5,15 @@ answers 200) and by headless Chromium that can reach nothing but 127.0.0.1."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import importlib.util
 import re
 import time
 import uuid
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -114,6 +118,15 @@ def test_data_docs_refer_only_to_files_served_beside_them(docs):
     assert {"jquery.min.js", "bootstrap.min.css", "bootstrap-table.min.js", "fa-solid-900.woff2"} <= names
     styles = [r for u, r in fetched.items() if u.endswith(".css")]
     assert styles and all(r.headers["Content-Type"].startswith("text/css") for r in styles)
+    # The copies from npm are the very files GX's template loads from its CDNs with SRI hashes.
+    gx = importlib.util.find_spec("great_expectations")
+    assert gx is not None and gx.origin
+    gx_template = Path(gx.origin).parent / "render/view/templates/js_script_imports.j2"
+    pinned = re.findall(r'src="https://[^"]*/([^/"]+)" integrity="sha384-([^"]+)"', gx_template.read_text())
+    assert len(pinned) == 2  # popper.min.js, bootstrap.min.js
+    for name, digest in pinned:
+        (served,) = [r for u, r in fetched.items() if u.endswith("/" + name)]
+        assert base64.b64encode(hashlib.sha384(served.content).digest()).decode() == digest, name
 
 
 def test_data_docs_render_offline_in_vietnamese_then_in_english(docs, stack_ready, tmp_path):
