@@ -24,6 +24,8 @@ import io
 import re
 import shutil
 import tarfile
+import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -175,39 +177,53 @@ def _download(package: NpmPackage, registry: str, policy: RetryPolicy) -> bytes:
         ) from exc
 
 
+def _complete(package: NpmPackage, target: Path) -> bool:
+    stamp = target / _STAMP
+    return stamp.is_file() and stamp.read_text() == package.integrity
+
+
 def _extract(package: NpmPackage, data: bytes, target: Path) -> None:
+    """The package's listed files into `target`, through a private folder renamed at the end (two
+    processes filling an empty cache at once both end with a complete folder)."""
     wanted = {f"package/{f}": f for f in (*package.files, package.licence)}
-    tmp = target.with_name(target.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
-        for member in archive.getmembers():
-            rel = wanted.pop(member.name, None)
-            if rel is None or not member.isfile():
-                continue
-            out = tmp / rel  # names come from our own list, never from the archive
-            out.parent.mkdir(parents=True, exist_ok=True)
-            source = archive.extractfile(member)
-            assert source is not None
-            out.write_bytes(source.read())
-    if wanted:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+            for member in archive.getmembers():
+                rel = wanted.pop(member.name, None)
+                if rel is None or not member.isfile():
+                    continue
+                out = tmp / rel  # names come from our own list, never from the archive
+                out.parent.mkdir(parents=True, exist_ok=True)
+                source = archive.extractfile(member)
+                assert source is not None
+                out.write_bytes(source.read())
+        if wanted:
+            raise AssetError(f"{package.folder}: not in the tarball: {', '.join(sorted(wanted.values()))}")
+        (tmp / _STAMP).write_text(package.integrity)
+        if target.exists() and not _complete(package, target):
+            shutil.rmtree(target)  # an older or broken copy
+        try:
+            tmp.rename(target)
+        except OSError:
+            if not _complete(package, target):  # not another process's complete copy
+                raise
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise AssetError(f"{package.folder}: not in the tarball: {', '.join(sorted(wanted.values()))}")
-    (tmp / _STAMP).write_text(package.integrity)
-    shutil.rmtree(target, ignore_errors=True)
-    tmp.rename(target)
 
 
-def ensure_assets(cache_dir: Path, registry: str, policy: RetryPolicy) -> list[str]:
+def ensure_assets(
+    cache_dir: Path, registry: str, policy: RetryPolicy, packages: Sequence[NpmPackage] = PACKAGES
+) -> list[str]:
     """Fetch, check and extract every package missing from `cache_dir`; the ones fetched."""
     fetched = []
-    for package in PACKAGES:
+    for package in packages:
         target = cache_dir / package.folder
-        stamp = target / _STAMP
-        if stamp.is_file() and stamp.read_text() == package.integrity:
+        if _complete(package, target):
             continue
         data = _download(package, registry, policy)
         _check_integrity(package, data)
-        target.parent.mkdir(parents=True, exist_ok=True)
         _extract(package, data, target)
         fetched.append(package.folder)
     return fetched

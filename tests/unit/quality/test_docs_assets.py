@@ -4,14 +4,17 @@ pages are in Vietnamese with an English copy. No network: the package cache is m
 
 import base64
 import hashlib
+import http.server
 import io
 import re
 import tarfile
+import threading
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from citydata.retry import RetryPolicy
 from quality import docs_assets
 from quality.docs_assets import PACKAGES, AssetError, NpmPackage, check_site, finish_site
 
@@ -44,6 +47,39 @@ def test_a_tarball_is_extracted_only_when_it_matches_its_pinned_integrity(tmp_pa
     missing = NpmPackage("x", "1.0.0", _sri(data), ("dist/y.min.js",))
     with pytest.raises(AssetError, match=r"dist/y\.min\.js"):
         docs_assets._extract(missing, data, tmp_path / "y")
+
+
+def test_a_registry_mirror_fills_the_cache_once_and_a_tampered_tarball_leaves_nothing(tmp_path):
+    good = _tarball({"dist/x.min.js": b"x()", "LICENSE": b"MIT"})
+    served = {"/x/-/x-1.0.0.tgz": good, "/y/-/y-1.0.0.tgz": good + b"tampered"}
+    asked: list[str] = []
+
+    class Mirror(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked.append(self.path)
+            body = served.get(self.path)
+            self.send_response(200 if body else 404)
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Mirror)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    registry = f"http://127.0.0.1:{server.server_address[1]}/"
+    x = NpmPackage("x", "1.0.0", _sri(good), ("dist/x.min.js",))
+    y = NpmPackage("y", "1.0.0", _sri(good), ("dist/x.min.js",))  # pinned to what y should be
+    once = RetryPolicy(attempts=1)
+    try:
+        assert docs_assets.ensure_assets(tmp_path, registry, once, [x]) == ["x@1.0.0"]
+        assert docs_assets.ensure_assets(tmp_path, registry, once, [x]) == []  # cached
+        assert asked == ["/x/-/x-1.0.0.tgz"]
+        with pytest.raises(AssetError, match="pinned"):
+            docs_assets.ensure_assets(tmp_path, registry, once, [y])
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["x@1.0.0"]
+    finally:
+        server.shutdown()
 
 
 def test_pins_are_exact_versions_with_sha512_and_scoped_tarball_urls():
