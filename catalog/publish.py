@@ -55,6 +55,7 @@ from lake.promote import (
     VersionOptions,
     publish_version,
 )
+from quality.spec import required_columns
 
 RetirePolicy = Literal["private", "delete", "keep"]
 # The quality gate's outputs (quality.reports), read as optional files: publication works without them.
@@ -107,7 +108,9 @@ def _lake(settings: Settings, lake: Lake | None) -> Lake:
 
 # --- inputs -----------------------------------------------------------------------------------
 def _columns(spec: DatasetSpec, clean_manifest: dict[str, Any]) -> tuple[dict[str, Any], ...]:
-    """The clean stage's dictionary, with the spec's current labels and descriptions."""
+    """The clean stage's dictionary, with the spec's current labels and descriptions, and whether
+    a column may be empty as the spec says (key, `nullable: false`, not-null expectations)."""
+    required = required_columns(spec)
     out = []
     for col in clean_manifest.get("columns", []):
         hint = spec.schema_.columns.get(col.get("name", ""))
@@ -115,6 +118,7 @@ def _columns(spec: DatasetSpec, clean_manifest: dict[str, Any]) -> tuple[dict[st
         if hint is not None:
             entry["label"] = hint.label or entry["label"]
             entry["description"] = hint.description or entry["description"]
+        entry["nullable"] = col.get("name") not in required
         out.append(entry)
     return tuple(out)
 

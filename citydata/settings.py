@@ -136,6 +136,19 @@ class AlertSettings(BaseModel):
     webhook_url: SecretStr | None = None  # Slack/Teams-style URLs carry a token
 
 
+def default_assets_dir() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "citydata" / "data-docs-assets"
+
+
+class DataDocsSettings(BaseModel):
+    """Quality reports (GX Data Docs): where their browser libraries come from and are kept."""
+
+    npm_registry: str = "https://registry.npmjs.org"  # or an internal mirror
+    assets_dir: Path = Field(default_factory=default_assets_dir)  # shared by every stack folder
+    english: bool = True  # an English copy of the pages under data_docs/en/
+
+
 class Settings(BaseSettings):
     """All settings; nested fields are set with `CITYDATA_<SECTION>__<FIELD>`."""
 
@@ -158,6 +171,7 @@ class Settings(BaseSettings):
     automation: AutomationSettings = AutomationSettings()
     alerts: AlertSettings = AlertSettings()
     samples: SamplesSettings = SamplesSettings()
+    data_docs: DataDocsSettings = DataDocsSettings()
 
 
 def load_settings() -> Settings:

@@ -81,19 +81,45 @@ def csv_safe(batch: pa.RecordBatch) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
 
 
-def dictionary_rows(schema: pa.Schema, columns: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per column of the data: name, Vietnamese label, type, Arrow type, description."""
+def null_counts(metadata: pq.FileMetaData) -> dict[str, int | None]:
+    """Nulls per top-level column from the Parquet statistics (None: a row group has none)."""
+    counts: dict[str, int] = {}
+    unknown: set[str] = set()
+    for g in range(metadata.num_row_groups):
+        group = metadata.row_group(g)
+        for c in range(group.num_columns):
+            column = group.column(c)
+            name = column.path_in_schema.split(".", 1)[0]
+            stats = column.statistics
+            if stats is None or not stats.has_null_count:
+                unknown.add(name)
+            else:
+                counts[name] = counts.get(name, 0) + stats.null_count
+    known = {name: count for name, count in counts.items() if name not in unknown}
+    return known | dict.fromkeys(unknown)
+
+
+def dictionary_rows(
+    schema: pa.Schema, columns: Sequence[dict[str, Any]], nulls: dict[str, int | None] | None = None
+) -> list[dict[str, Any]]:
+    """One row per column of the data: name, Vietnamese label, type, Arrow type, whether it may be
+    empty, description. `nullable` is what the spec says (`columns[i]["nullable"]`: false for a key,
+    a `nullable: false` column or a not-null expectation; true when nothing says), and true
+    whenever the data holds an empty value (`nulls`, counted from the Parquet statistics; unknown
+    counts leave the spec's word). Arrow's own flag says nothing: every column written is nullable."""
     described = {c.get("name"): c for c in columns}
+    nulls = nulls or {}
     rows = []
     for f in schema:
         info = described.get(f.name, {})
+        empty = nulls.get(f.name)
         rows.append(
             {
                 "column": f.name,
                 "label": info.get("label") or f.name,
                 "type": info.get("type") or logical_type(f.type),
                 "arrow_type": str(f.type),
-                "nullable": bool(f.nullable),
+                "nullable": bool(info.get("nullable", True)) or bool(empty),
                 "description": info.get("description") or "",
             }
         )
@@ -171,7 +197,7 @@ def build_version(
     workdir.mkdir(parents=True, exist_ok=True)
     reader = pq.ParquetFile(source)
     schema = reader.schema_arrow.remove_metadata()
-    described = dictionary_rows(schema, columns)
+    described = dictionary_rows(schema, columns, null_counts(reader.metadata))
     xlsx_path = workdir / f"{dataset}.xlsx"
     xlsx_thread = ThreadPoolExecutor(max_workers=1) if xlsx_file else None
     xlsx: Future[XlsxSkipped | None] | None = None

@@ -146,14 +146,29 @@ def build_docs_site(
     expectations: list[Expectation],
     result: ExpectationSuiteValidationResult,
     run_name: str,
+    *,
+    english: bool = True,
+    titles: tuple[str, str] = ("", ""),
 ) -> Path:
     """Render Data Docs (HTML) for one result with a file-backed context in `workdir`; the site dir.
 
     The result is put in the file context's validation store as it is (no second validation run),
-    the suite beside it, then `build_data_docs()` renders the index, suite and validation pages.
+    the suite beside it, then `build_data_docs()` renders the index, suite and validation pages:
+    in Vietnamese at the site's root and, with `english`, in English under `en/` (see
+    `quality._gx_docs`); `titles` name the dataset in each. The browser libraries are added by
+    the caller (`quality.docs_assets.finish_site`).
     """
+    from quality._gx_docs import site_config
+
+    base = "uncommitted/data_docs/local_site/"
     with _lock:
         context = gx.get_context(mode="file", project_root_dir=str(workdir))
+        context.update_data_docs_site(
+            "local_site", site_config(base, "vi", shared_static=False, dataset=titles[0], switch=english)
+        )
+        if english:
+            en = site_config(base + "en/", "en", shared_static=True, dataset=titles[1], switch=True)
+            context.add_data_docs_site("local_site_en", en)
         context.suites.add(gx.ExpectationSuite(name=suite_name, expectations=expectations))
         run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(UTC))
         result.meta["run_id"] = run_id
@@ -165,7 +180,7 @@ def build_docs_site(
         )
         context.validation_results_store.set(key, result)
         sites = context.build_data_docs()
-    index = next(iter(sites.values()), "")
+    index = sites.get("local_site", "")
     site = Path(index.removeprefix("file://")).parent if index else Path()
     if not (site / "index.html").is_file():
         raise RuntimeError(f"GX did not build Data Docs in {workdir}: {sites}")

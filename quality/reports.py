@@ -29,9 +29,6 @@ DOCS = "data_docs/"
 FAILED = "quality_failed.parquet"
 WARNED = "quality_warnings.parquet"
 VALIDATED = "validated.parquet"
-# GX copies ~4 MB of fonts and tutorial GIFs into every site; the pages reference only the favicon.
-_SKIP_STATIC = ("static/fonts/", "static/images/")
-_KEEP_STATIC = {"static/images/favicon.ico"}
 
 
 def report_prefix(spec: DatasetSpec, pull_id: str) -> str:
@@ -64,11 +61,10 @@ def remove_previous(lake: Lake, spec: DatasetSpec, pull_id: str) -> None:
 
 def upload_site(lake: Lake, site: Path, prefix: str) -> int:
     count = 0
-    for path in sorted(p for p in site.rglob("*") if p.is_file()):
+    for path in sorted(p for p in site.rglob("*") if p.is_file()):  # as `docs_assets.finish_site` left it
         rel = path.relative_to(site).as_posix()
-        if rel.startswith(_SKIP_STATIC) and rel not in _KEEP_STATIC:
-            continue
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        plain = "text/plain" if path.name.startswith("LICENSE") else "application/octet-stream"
+        content_type = mimetypes.guess_type(path.name)[0] or plain  # the vendored licences are text
         if content_type.startswith("text/"):
             content_type += "; charset=utf-8"
         lake.put_file(prefix + rel, path, content_type)

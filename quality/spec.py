@@ -141,6 +141,24 @@ def parse_quality(spec: DatasetSpec) -> QualitySpec:
     return QualitySpec.model_validate(spec.quality)
 
 
+_NOT_NULL = {"expect_column_values_to_not_be_null", "ExpectColumnValuesToNotBeNull"}
+
+
+def required_columns(spec: DatasetSpec) -> set[str]:
+    """Columns every published row has a value in: the primary key and `nullable: false` columns
+    (cleaning rejects a row without them) and the columns of an error-severity not-null expectation
+    that allows no exception (`mostly` absent or 1: a failing row blocks or is quarantined)."""
+    schema = spec.schema_
+    out = set(schema.primary_key) | {n for n, h in schema.columns.items() if not h.nullable}
+    out -= {n for n, h in schema.columns.items() if h.pii == "drop"}
+    for e in parse_quality(spec).expectations:
+        column = e.args.get("column")
+        if e.type.strip() in _NOT_NULL and e.severity == "error" and isinstance(column, str):
+            if float(e.args.get("mostly", 1) or 1) >= 1 and not e.args.get("row_condition"):
+                out.add(column)
+    return out
+
+
 @functools.cache
 def province_codes() -> tuple[str, ...]:
     from vietnam_provinces import Province

@@ -35,10 +35,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from citydata.retry import RetryPolicy
 from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
 from citydata.storage.lake import Lake
 from citydata.storage.layout import zone_prefix
+from quality.docs_assets import ensure_assets, finish_site
 from quality.drift import profile
 from quality.fidelity import FIDELITY
 from quality.non_gx import CheckInput, run_non_gx_checks
@@ -47,6 +49,8 @@ from quality.reports import DOCS, quality_keys, remove_previous, report_prefix, 
 from quality.result import ExpectationOutcome, QualityResult
 from quality.spec import PlannedExpectation, admin_columns, plan
 from quality.verdict import conclude
+
+DOCS_ASSETS_POLICY = RetryPolicy(attempts=3, backoff_s=1.0)  # the npm registry, when the cache lacks a file
 
 if TYPE_CHECKING:
     from quality._gx import Expectation, ExpectationSuiteValidationResult
@@ -334,8 +338,13 @@ def validate_clean(
         if data_docs:
             from quality import _gx
 
+            docs = settings.data_docs
+            ensure_assets(docs.assets_dir, docs.npm_registry, DOCS_ASSETS_POLICY)
             docs_expectations = build_expectations(planned)  # an expectation belongs to one suite
-            site = _gx.build_docs_site(workdir / "gx", spec.id, docs_expectations, gx_result, pull_id)
+            titles = (spec.title.vi, spec.title.en or spec.title.vi)
+            site = _gx.build_docs_site(workdir / "gx", spec.id, docs_expectations, gx_result, pull_id,
+                                       english=docs.english, titles=titles)  # fmt: skip
+            finish_site(site, docs.assets_dir)
             upload_site(lake, site, report_prefix(spec, pull_id) + DOCS)
             result.keys["data_docs"] = keys["data_docs"]
             result.data_docs_url = f"s3://{lake.bucket}/{keys['data_docs']}"

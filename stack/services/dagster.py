@@ -9,7 +9,9 @@ from urllib.parse import urlparse
 
 import requests
 
+from citydata.retry import RetryPolicy
 from citydata.settings import REPO_ROOT, dagster_environment
+from quality import docs_assets
 from stack.process import ProcessSpec
 from stack.service import Service, http_ok
 
@@ -33,6 +35,15 @@ class DagsterService(Service):
     @property
     def url(self) -> str:
         return self.settings.dagster.webserver_url
+
+    def fingerprint(self) -> str:
+        return f"data-docs-assets-{docs_assets.fingerprint()}"
+
+    def install(self) -> None:
+        """The browser libraries of the quality reports (Data Docs), from the npm registry, checked
+        against their pinned integrity, so that report builds never need the internet."""
+        docs = self.settings.data_docs
+        docs_assets.ensure_assets(docs.assets_dir, docs.npm_registry, RetryPolicy(attempts=4, backoff_s=2.0))
 
     def configure(self) -> None:
         env = dagster_environment(self.settings)

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+# Every request that is not to 127.0.0.1 fails: host names do not resolve, and what is left (an IP
+# literal) goes to a proxy on a closed port; Chromium never proxies loopback addresses.
+LOCAL_ONLY = (
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+    "--proxy-server=http://127.0.0.1:9",
+)
 
-def chromium(user_data_dir: Path) -> Iterator[Any]:
+
+def chromium(user_data_dir: Path, extra_flags: Sequence[str] = ()) -> Iterator[Any]:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -18,7 +25,7 @@ def chromium(user_data_dir: Path) -> Iterator[Any]:
     for flag in (
         "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--window-size=1400,1000", f"--user-data-dir={user_data_dir}",
+        "--window-size=1400,1000", f"--user-data-dir={user_data_dir}", *extra_flags,
     ):  # fmt: skip
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)

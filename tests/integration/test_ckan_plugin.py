@@ -1,7 +1,13 @@
 """The project's CKAN plugin (`citydata`, stack/ckan/ckanext-citydata): XLoader's row-by-row
 fallback, which failed on this stack with {'user_id': ['User not found']} from the activity plugin,
-loads a file with short lines; the DataTables preview's search box finds Vietnamese words."""
+loads a file with short lines; the DataTables preview's search box finds Vietnamese words; and, in
+the browser, what a visitor types without accents finds datasets by their rows and rows in the preview."""
 
+import contextlib
+import uuid
+from urllib.parse import parse_qs, urlsplit
+
+import ckanapi
 import pyarrow as pa
 import pytest
 import requests
@@ -10,6 +16,7 @@ from benchmarks.xloader_peer import xloader_run
 from catalog.client import CatalogClient
 from catalog.datastore import load_datastore
 from citydata.clients import ckan_client
+from tests.integration.browser import chromium, full_page_screenshot, wait_for_text
 
 pytestmark = pytest.mark.integration
 
@@ -91,3 +98,127 @@ def test_dataset_search_finds_a_dataset_by_a_value_in_its_rows(stack_ready, uniq
         for name in names:
             ckan.action.dataset_purge(id=name)
         ckan.action.organization_purge(id=org["id"])
+
+
+# --- in the browser: what a visitor types -----------------------------------------------------------
+@pytest.fixture(scope="module")
+def searchable(stack_ready):
+    """Two public datasets whose ward and street names are only in their rows, each previewed by
+    CKAN's DataTables view; their names, resources and views."""
+    ckan = ckan_client(stack_ready)
+    unique = uuid.uuid4().hex[:8]
+    org = ckan.action.organization_create(name=f"test-uisearch-{unique}")
+    rows = {
+        f"test-uisearch-{unique}-0": [
+            "Phường Thủ Đức",
+            "Đường Võ Văn Ngân, Phường Thủ Đức",
+            "Phường Tân Định",
+        ],
+        f"test-uisearch-{unique}-1": ["Phường Bến Thành", "Chợ Bến Thành", "Phường Sài Gòn"],
+    }
+    made = {}
+    try:
+        for name, wards in rows.items():
+            pkg = ckan.action.package_create(
+                name=name, owner_org=org["id"], notes="Bảng thử", title=f"Bảng {name}"
+            )
+            res = ckan.action.resource_create(
+                package_id=pkg["id"], name="rows", url="http://example.invalid/x.csv"
+            )
+            table = pa.table({"ma": [f"P{i}" for i in range(len(wards))], "dia_chi": wards})
+            fields = [{"id": "ma", "type": "text", "info": {}}, {"id": "dia_chi", "type": "text", "info": {}}]
+            load_datastore(CatalogClient(stack_ready), res["id"], fields, iter(table.to_batches()),
+                           write_url=stack_ready.ckan.datastore_write_url.get_secret_value())  # fmt: skip
+            view = ckan.action.resource_view_create(
+                resource_id=res["id"], view_type="datatables_view", title="t"
+            )
+            ckan.action.package_patch(id=pkg["id"], notes="Bảng thử (đã nạp)")  # indexed with its rows
+            made[name] = (res["id"], view["id"])
+        yield org["name"], made
+    finally:
+        for name in rows:
+            with contextlib.suppress(ckanapi.NotFound):
+                ckan.action.dataset_purge(id=name)
+        ckan.action.organization_purge(id=org["id"])
+
+
+@pytest.fixture
+def browser(tmp_path):
+    yield from chromium(tmp_path / "chromium")
+
+
+def _search(browser, box_id: str, text: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    box = browser.find_element(By.ID, box_id)
+    box.clear()
+    box.send_keys(text, Keys.ENTER)
+    WebDriverWait(browser, 30).until(lambda b: parse_qs(urlsplit(b.current_url).query).get("q") == [text])
+    wait_for_text(browser, f'"{text}"')  # the results page has loaded ('N datasets found for "..."')
+
+
+def _listed(browser) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    links = browser.find_elements(By.CSS_SELECTOR, ".dataset-list .dataset-heading a")
+    return [a.get_attribute("href").rstrip("/").rsplit("/", 1)[-1] for a in links]
+
+
+def test_typing_an_unaccented_street_in_the_dataset_search_finds_the_dataset_with_it_in_its_rows(
+    stack_ready, searchable, browser
+):
+    org, made = searchable
+    with_thu_duc, with_ben_thanh = list(made)
+    shots = stack_ready.stack_dir / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    browser.get(f"{stack_ready.ckan.url}/dataset/")
+    wait_for_text(browser, "Tổ chức")
+    _search(browser, "field-giant-search", "vo van ngan")  # in no title or description: only a row
+    wait_for_text(browser, f"Bảng {with_thu_duc}")
+    assert parse_qs(urlsplit(browser.current_url).query)["q"] == ["vo van ngan"]
+    assert with_thu_duc in _listed(browser)
+    assert with_ben_thanh not in _listed(browser)
+    full_page_screenshot(browser, shots / "ckan-search-row-value.png")
+    for text, found in [("thu duc", with_thu_duc), ("ben thanh", with_ben_thanh)]:
+        browser.get(f"{stack_ready.ckan.url}/organization/{org}")  # the agency's page, its search box
+        _search(browser, "field-giant-search", text)
+        assert _listed(browser) == [found], text
+
+
+def test_typing_unaccented_words_in_the_preview_search_box_shows_the_matching_rows(
+    stack_ready, searchable, browser
+):
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _, made = searchable
+    name = next(iter(made))
+    resource_id, view_id = made[name]
+    shots = stack_ready.stack_dir / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    browser.get(f"{stack_ready.ckan.url}/dataset/{name}/resource/{resource_id}/view/{view_id}")
+    wait_for_text(browser, "Phường Tân Định")  # DataTables drew the rows
+
+    def rows() -> list[str]:
+        cells = browser.find_elements(By.CSS_SELECTOR, "table.dataTable tbody tr td")
+        return sorted(c.text for c in cells if c.text.startswith(("Phường", "Đường")))
+
+    box = browser.find_element(By.CSS_SELECTOR, "#dtprv_filter input")  # the table's search box
+    street = "Đường Võ Văn Ngân, Phường Thủ Đức"
+    searches = [
+        ("thu duc", ["Phường Thủ Đức", street]),
+        ("tan dinh", ["Phường Tân Định"]),
+        ("VO VAN NGAN", [street]),
+    ]
+    for text, expected in searches:
+        box.clear()
+        box.send_keys(text, Keys.ENTER)  # CKAN's preview searches on Enter
+        want = sorted(expected)
+        wait = WebDriverWait(browser, 30, ignored_exceptions=(StaleElementReferenceException,))
+        wait.until(lambda _, want=want: rows() == want)
+        if text == "thu duc":
+            full_page_screenshot(browser, shots / "ckan-preview-search.png")

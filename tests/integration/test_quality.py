@@ -130,9 +130,11 @@ def test_passing_batch_is_promotable_with_reports_and_data_docs(stack_ready, sou
     docs = set(lake.keys(keys["data_docs"].rsplit("/", 1)[0] + "/"))
     assert keys["data_docs"] in docs  # .../data_docs/index.html
     assert any("/validations/" in k and k.endswith(".html") for k in docs)
-    (page,) = [k for k in docs if "/validations/" in k]
+    (page,) = [k for k in docs if "/validations/" in k and "/data_docs/en/" not in k]  # Vietnamese
     html = lake.get_bytes(page).decode()
-    assert "Expectation Validation Result" in html and "ma_bai" in html and "ward_code" in html
+    assert "Kết quả kiểm tra chất lượng" in html and "ma_bai" in html and "ward_code" in html
+    (english,) = [k for k in docs if "/data_docs/en/validations/" in k]
+    assert "Expectation Validation Result" in lake.get_bytes(english).decode()
     stat = lake.client.stat_object(lake.bucket, keys["data_docs"])
     assert (stat.content_type or "").startswith("text/html")
 
