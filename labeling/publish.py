@@ -11,7 +11,9 @@ The labeled rows are published to the lake as a version of `<source-id>-labels` 
 with `croissant.json` (Croissant 1.0, validated with mlcroissant; a publish fails on an invalid one)
 beside the version's files; the package's resources are the version's files (`catalog.resources`)
 plus "Croissant (ML)". Idempotent: an unchanged version writes nothing to S3, and a package equal to
-the one stored (hash in the `citydata_labels_hash` extra) writes nothing to CKAN.
+the one stored (hash in the `citydata_labels_hash` extra) writes nothing to CKAN. The pull's figures
+and the hash are kept in the lake's catalog record (`catalog.record`), from which `republish` makes
+the entry again (`citydata catalog rebuild`).
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ from typing import Any
 
 from catalog.dcat_fields import distribution_fields, license_uri
 from catalog.mapping import SYNTHETIC_TAGS, extras_of, package_hash, with_resource_ids
+from catalog.record import CatalogRecord, record_publication
 from catalog.resources import ROLE, SHA256_ALGORITHM, Links, resources_for
 from catalog.spec import parse_publication
 from citydata.clients import ckan_client
 from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
 from citydata.storage.lake import Lake
-from citydata.storage.published import current_key, version_prefix
+from citydata.storage.published import current_key, read_pointer, version_prefix
 from labeling.croissant import CROISSANT_FILE, croissant_jsonld, encode, validate, write_croissant
 from labeling.labeled import (
     LABEL_COLUMN,
@@ -43,9 +46,10 @@ from labeling.push import require_labeling
 from lake.access import object_base
 
 HASH_EXTRA = "citydata_labels_hash"
+LABELS_KIND = "labels"  # the kind of its catalog record (catalog.record)
 CROISSANT_ROLE = "croissant"
 
-__all__ = ["croissant_for", "labels_name", "publish"]
+__all__ = ["croissant_for", "labels_name", "publish", "republish"]
 
 
 def _fmt(value: Any) -> str:
@@ -99,15 +103,15 @@ def croissant_for(
 
 
 def _resources(
-    spec: DatasetSpec, labeled: LabeledVersion, links: Links, croissant_key: str, croissant_body: bytes
+    spec: DatasetSpec, manifest: dict[str, Any], links: Links, croissant_key: str, croissant_body: bytes
 ) -> list[dict[str, Any]]:
-    manifest = labeled.manifest
+    name = labels_name(spec)
     pub = parse_publication(spec)
-    derived = spec.model_copy(update={"id": labeled.name})
-    ckey = current_key(spec.agency.id, labeled.name)
+    derived = spec.model_copy(update={"id": name})
+    ckey = current_key(spec.agency.id, name)
     out = resources_for(derived, pub, manifest, links, ckey, datastore_ready=False)
     for res in out:  # `citydata get` reads datasets with a spec; the labeled one has none
-        res["description"] = res["description"].replace(f" hoặc `citydata get {labeled.name}`", "")
+        res["description"] = res["description"].replace(f" hoặc `citydata get {name}`", "")
     version = int(manifest["version"])
     out.append(
         {
@@ -139,8 +143,6 @@ def publish(
     spec: DatasetSpec, result: PullResult, settings: Settings, lake: Lake | None = None
 ) -> dict[str, Any]:
     """Publish the pull's labels: lake version, croissant.json, then the CKAN dataset; returns it."""
-    import ckanapi
-
     lake = lake or Lake(settings)
     pub = parse_publication(spec)
     labeled = publish_labeled_version(spec, result.prefix, settings, lake, pub)
@@ -151,7 +153,28 @@ def publish(
     validate(jsonld)  # raises CroissantInvalid: nothing of it reaches the catalog
     croissant_key = version_prefix(spec.agency.id, labeled.name, int(manifest["version"])) + CROISSANT_FILE
     write_croissant(lake, croissant_key, jsonld)
+    pkg, _status = catalog_entry(spec, manifest, result, settings, lake, croissant_key, encode(jsonld))
+    return pkg
 
+
+def catalog_entry(
+    spec: DatasetSpec,
+    manifest: dict[str, Any],
+    result: PullResult,
+    settings: Settings,
+    lake: Lake,
+    croissant_key: str,
+    croissant_body: bytes,
+    *,
+    record: bool = True,
+) -> tuple[dict[str, Any], str]:
+    """The labeled dataset's CKAN entry from its lake version and pull; (package, created | updated
+    | unchanged). `record` keeps what it needs in the lake's catalog record (for `republish`)."""
+    import ckanapi
+
+    pub = parse_publication(spec)
+    links = Links(settings.ckan.url, object_base(settings, pub.private))
+    name = labels_name(spec)
     ckan = ckan_client(settings)
     try:
         org = ckan.action.organization_show(id=spec.agency.id)
@@ -182,10 +205,11 @@ def publish(
         {"key": "labeling_agreement", "value": json.dumps(agreement, default=str)},
     ]
     package: dict[str, Any] = {
-        "name": labeled.name,
+        "name": name,
         "title": f"{spec.title.vi} — nhãn (labels)",
         "notes": notes,
-        "owner_org": org["id"],
+        # By name: the hash of the package must not hold an id CKAN makes (a rebuilt catalog has new ones).
+        "owner_org": org["name"],
         "private": pub.private,
         "license_id": spec.license,
         "version": str(manifest["version"]),
@@ -197,20 +221,24 @@ def publish(
         "qualified_relation": [
             {"uri": source_url, "relation": source_url, "role": "http://www.w3.org/ns/prov#wasDerivedFrom"}
         ],
-        "resources": _resources(spec, labeled, links, croissant_key, encode(jsonld)),
+        "resources": _resources(spec, manifest, links, croissant_key, croissant_body),
     }
     digest = package_hash(package)
+    if record:
+        record_publication(lake, spec, version=int(manifest["version"]), package_hash=digest,
+                           kind=LABELS_KIND, name=name, extra={"pull": result.as_dict()})  # fmt: skip
     try:
         existing = ckan.action.package_show(id=package["name"])
     except ckanapi.NotFound:
         existing = None
     if existing is not None and existing.get("state") == "active":
         if extras_of(existing).get(HASH_EXTRA) == digest:
-            return dict(existing)  # unchanged: nothing written
+            return dict(existing), "unchanged"  # nothing written
     if existing is not None:
         package["resources"] = with_resource_ids(package["resources"], existing.get("resources", []))
     package["extras"] = [*extras, {"key": HASH_EXTRA, "value": digest}]
     action = ckan.action.package_patch if existing else ckan.action.package_create
+    status = "updated" if existing else "created"
     kwargs = {"id": existing["id"], **package} if existing else package
     try:
         pkg = action(**kwargs)
@@ -222,9 +250,26 @@ def publish(
     try:
         source = ckan.action.package_show(id=spec.id)
     except ckanapi.NotFound:
-        return dict(pkg)  # the source is not in the catalog (yet): the extras/notes name it
+        return dict(pkg), status  # the source is not in the catalog (yet): the extras/notes name it
     try:
         ckan.action.package_relationship_delete(subject=pkg["id"], object=source["id"], type="derives_from")
     except ckanapi.CKANAPIError:
         pass  # none (the usual case)
-    return dict(pkg)
+    return dict(pkg), status
+
+
+def republish(record: CatalogRecord, settings: Settings, lake: Lake, _client: object = None) -> str:
+    """`catalog rebuild`'s handler of labeled datasets: the entry again from the lake's current
+    version of `<id>-labels`, its croissant.json and the pull recorded at publication."""
+    spec = record.dataset_spec()
+    pointer = read_pointer(lake, record.agency, record.dataset)
+    entry = pointer.entry() if pointer else None
+    manifest = lake.get_json(entry.manifest) if entry else None
+    if manifest is None:
+        raise LookupError(f"{record.dataset}: no current version in the lake")
+    version = int(manifest["version"])
+    croissant_key = version_prefix(record.agency, record.dataset, version) + CROISSANT_FILE
+    result = PullResult(**record.extra["pull"])
+    _pkg, status = catalog_entry(spec, manifest, result, settings, lake, croissant_key,
+                                 lake.get_bytes(croissant_key), record=False)  # fmt: skip
+    return status

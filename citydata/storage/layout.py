@@ -4,7 +4,7 @@ raw/<agency>/<dataset>/<pull_id>/<file>          bytes exactly as pulled, + _pul
 clean/<agency>/<dataset>/<pull_id>/data.parquet  cleaned, typed rows, + _clean.json
 quarantine/<agency>/<dataset>/<pull_id>/...      rows that failed, with the reason per row
 state/<dataset>/source.json                      a connector's incremental state
-reports/, published/                             owned by the quality and catalog stages
+reports/, published/, catalog/                   owned by the quality, lake and catalog stages
 """
 
 from __future__ import annotations
