@@ -99,7 +99,9 @@ def cleanup(settings: Settings, agency: str, datasets: list[str]) -> None:
     except ckanapi.NotFound:
         pass
     lake = Lake(settings)
-    prefixes = [f"{zone}/{agency}/" for zone in ("raw", "clean", "quarantine", "reports", "published")]
+    prefixes = [
+        f"{zone}/{agency}/" for zone in ("raw", "clean", "quarantine", "reports", "published", "catalog")
+    ]
     prefixes += [staging_root(agency, name) for name in datasets] + [f"state/{name}/" for name in datasets]
     for name in datasets:
         set_public_read(lake.client, lake.bucket, dataset_prefix(agency, name), False)

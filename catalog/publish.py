@@ -37,6 +37,7 @@ from catalog.mapping import (
     stamp,
     with_resource_ids,
 )
+from catalog.record import record_publication
 from catalog.resources import ROLE, Links, datastore_fields, datastore_rows, host_role
 from catalog.spec import PublicationSpec, parse_publication
 from citydata.settings import Settings
@@ -263,8 +264,15 @@ def publish_to_catalog(
     settings: Settings,
     lake: Lake | None = None,
     client: CatalogClient | None = None,
+    *,
+    record: bool = True,
 ) -> CatalogResult:
-    """Create or update the dataset's CKAN entry from the current published version."""
+    """Create or update the dataset's CKAN entry from the current published version.
+
+    The spec and the package hash are recorded in the lake first (`catalog.record`; written only
+    when they change), so that `catalog.rebuild` can recreate the entry; `record=False` is for
+    rebuild itself, which reads that record.
+    """
     started = time.monotonic()
     lake = _lake(settings, lake)
     client = client or CatalogClient(settings)
@@ -297,6 +305,8 @@ def publish_to_catalog(
             f"{spec.id}: a CKAN dataset with this name exists and was not published by citydata; "
             "rename the spec or remove that dataset"
         )
+    if record:
+        record_publication(lake, spec, version=int(manifest["version"]), package_hash=digest)
     if existing is not None and existing.get("state") == "active":
         if extras_of(existing).get(HASH_KEY) == digest:
             return result(existing, True)

@@ -13,6 +13,7 @@ from catalog.mapping import (
     MANAGED_KEY,
     extras_of,
 )
+from catalog.record import record_retirement
 from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
 from citydata.storage.lake import Lake
@@ -77,24 +78,46 @@ def retire_missing(
             continue
         org = (pkg.get("organization") or {}).get("name")
         agency = extras_of(pkg).get("citydata_agency") or org
-        marker = f"retired:{policy}"
+        marker = retired_marker(policy)
         if policy == "keep":
             actions.append(RetireAction(pkg["name"], "kept", org))
             continue
         if policy == "private" and pkg.get("private") and extras_of(pkg).get(HASH_KEY) == marker:
             actions.append(RetireAction(pkg["name"], "already-private", org))
+            if agency and not dry_run:  # retired before the lake kept retirements
+                record_retirement(lake, agency, pkg["name"], policy)
             continue
         actions.append(RetireAction(pkg["name"], "made-private" if policy == "private" else "deleted", org))
         if dry_run:
             continue
-        # The hash extra no longer matches any desired package: a spec that comes back republishes.
-        extras = [e for e in pkg.get("extras", []) if e.get("key") != HASH_KEY]
-        extras.append({"key": HASH_KEY, "value": marker})
-        if policy == "private":
-            client.call("package_patch", id=pkg["id"], private=True, extras=extras)
-        else:
-            client.call("package_patch", id=pkg["id"], extras=extras)
-            client.call("package_delete", id=pkg["id"])
+        if agency:  # noted first: a catalog rebuilt from the lake retires it again
+            record_retirement(lake, agency, pkg["name"], policy)
+        mark_retired(client, pkg, policy)
         if agency:
             set_public_read(lake.client, lake.bucket, dataset_prefix(agency, pkg["name"]), False)
     return actions
+
+
+def retired_marker(policy: str) -> str:
+    return f"retired:{policy}"
+
+
+def is_retired(pkg: dict[str, Any], policy: str) -> bool:
+    """The package shows the retirement `policy` already (private, or deleted)."""
+    if extras_of(pkg).get(HASH_KEY) != retired_marker(policy):
+        return False
+    return bool(pkg.get("private")) if policy == "private" else pkg.get("state") == "deleted"
+
+
+def mark_retired(client: CatalogClient, pkg: dict[str, Any], policy: str) -> None:
+    """Make the package private, or delete it (state=deleted, restorable), marked as retired."""
+    # The hash extra no longer matches any desired package: a spec that comes back republishes.
+    extras = [e for e in pkg.get("extras", []) if e.get("key") != HASH_KEY]
+    extras.append({"key": HASH_KEY, "value": retired_marker(policy)})
+    if policy == "private":
+        client.call("package_patch", id=pkg["id"], private=True, extras=extras)
+    elif policy == "delete":
+        client.call("package_patch", id=pkg["id"], extras=extras)
+        client.call("package_delete", id=pkg["id"])
+    else:
+        raise ValueError(f"unknown retire policy {policy!r}")

@@ -11,7 +11,9 @@ The labeled rows are published to the lake as a version of `<source-id>-labels` 
 with `croissant.json` (Croissant 1.0, validated with mlcroissant; a publish fails on an invalid one)
 beside the version's files; the package's resources are the version's files (`catalog.resources`)
 plus "Croissant (ML)". Idempotent: an unchanged version writes nothing to S3, and a package equal to
-the one stored (hash in the `citydata_labels_hash` extra) writes nothing to CKAN.
+the one stored (hash in the `citydata_labels_hash` extra) writes nothing to CKAN. The pull's figures
+and the hash are kept in the lake's catalog record (`catalog.record`), from which `republish` makes
+the entry again (`citydata catalog rebuild`).
 """
 
 from __future__ import annotations
@@ -24,13 +26,13 @@ from typing import Any
 from catalog.client import CatalogClient, CatalogError, ValidationFailed
 from catalog.dcat_fields import distribution_fields, license_uri
 from catalog.mapping import SYNTHETIC_TAGS, extras_of, package_hash, with_resource_ids
+from catalog.record import CatalogRecord, record_publication
 from catalog.resources import ROLE, SHA256_ALGORITHM, Links, resources_for
 from catalog.spec import parse_publication
 from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
 from citydata.storage.lake import Lake
-from citydata.storage.published import current_key, version_prefix
-from labeling.annotation_import import AnnotationImport
+from citydata.storage.published import current_key, read_pointer, version_prefix
 from labeling.croissant import CROISSANT_FILE, croissant_jsonld, encode, validate, write_croissant
 from labeling.labeled import (
     LABEL_COLUMN,
@@ -40,13 +42,15 @@ from labeling.labeled import (
     publish_labeled_version,
     version_pull_prefix,
 )
+from labeling.annotation_import import AnnotationImport
 from labeling.project import require_labeling
 from lake.access import object_base
 
 HASH_EXTRA = "citydata_labels_hash"
+LABELS_KIND = "labels"  # the kind of its catalog record (catalog.record)
 CROISSANT_ROLE = "croissant"
 
-__all__ = ["croissant_for", "labels_name", "publish_labeled_dataset"]
+__all__ = ["croissant_for", "labels_name", "publish_labeled_dataset", "republish"]
 
 
 def _fmt(value: Any) -> str:
@@ -100,15 +104,15 @@ def croissant_for(
 
 
 def _resources(
-    spec: DatasetSpec, labeled: LabeledVersion, links: Links, croissant_key: str, croissant_body: bytes
+    spec: DatasetSpec, manifest: dict[str, Any], links: Links, croissant_key: str, croissant_body: bytes
 ) -> list[dict[str, Any]]:
-    manifest = labeled.manifest
+    name = labels_name(spec)
     pub = parse_publication(spec)
-    derived = spec.model_copy(update={"id": labeled.name})
-    ckey = current_key(spec.agency.id, labeled.name)
+    derived = spec.model_copy(update={"id": name})
+    ckey = current_key(spec.agency.id, name)
     out = resources_for(derived, pub, manifest, links, ckey, datastore_ready=False)
     for res in out:  # `citydata get` reads datasets with a spec; the labeled one has none
-        res["description"] = res["description"].replace(f" hoặc `citydata get {labeled.name}`", "")
+        res["description"] = res["description"].replace(f" hoặc `citydata get {name}`", "")
     version = int(manifest["version"])
     out.append(
         {
@@ -153,7 +157,6 @@ def publish_labeled_dataset(
 ) -> dict[str, Any]:
     """Publish the imported labels: lake version, croissant.json, then the CKAN dataset; returns it."""
     lake = lake or Lake(settings)
-    ckan = client or CatalogClient(settings)
     pub = parse_publication(spec)
     labeled = publish_labeled_version(spec, result.prefix, settings, lake, pub)
     links = Links(settings.ckan.url, object_base(settings, pub.private))
@@ -163,7 +166,28 @@ def publish_labeled_dataset(
     validate(jsonld)  # raises CroissantInvalid: nothing of it reaches the catalog
     croissant_key = version_prefix(spec.agency.id, labeled.name, int(manifest["version"])) + CROISSANT_FILE
     write_croissant(lake, croissant_key, jsonld)
+    ckan = client or CatalogClient(settings)
+    pkg, _status = catalog_entry(spec, manifest, result, settings, lake, ckan, croissant_key, encode(jsonld))
+    return pkg
 
+
+def catalog_entry(
+    spec: DatasetSpec,
+    manifest: dict[str, Any],
+    result: AnnotationImport,
+    settings: Settings,
+    lake: Lake,
+    ckan: CatalogClient,
+    croissant_key: str,
+    croissant_body: bytes,
+    *,
+    record: bool = True,
+) -> tuple[dict[str, Any], str]:
+    """The labeled dataset's CKAN entry from its lake version and pull; (package, created | updated
+    | unchanged). `record` keeps what it needs in the lake's catalog record (for `republish`)."""
+    pub = parse_publication(spec)
+    links = Links(settings.ckan.url, object_base(settings, pub.private))
+    name = labels_name(spec)
     org = ckan.show("organization_show", id=spec.agency.id)
     if org is None:
         org = ckan.organization_create(name=spec.agency.id, title=spec.agency.title.vi)
@@ -178,11 +202,10 @@ def publish_labeled_dataset(
         **{k: agreement[k] for k in ("cohen_kappa", "fleiss_kappa", "span_overlap") if k in agreement},
         "tasks_to_review": result.to_review,
     }
-    gold_scored = {a: q for a, q in result.annotators.items() if q.get("gold_accuracy") is not None}
+    gold_scored = [q for q in result.annotators.values() if q.get("gold_accuracy") is not None]
     if gold_scored:
-        correct = sum(int(q["gold_correct"]) for q in gold_scored.values())
-        answered = sum(int(q["gold_answered"]) for q in gold_scored.values())
-        figures["gold_accuracy"] = round(correct / answered, 4)
+        correct = sum(int(q["gold_correct"]) for q in gold_scored)
+        figures["gold_accuracy"] = round(correct / sum(int(q["gold_answered"]) for q in gold_scored), 4)
     warning = (
         "> **Dữ liệu giả lập (synthetic data):** nhãn trên dữ liệu tổng hợp.\n\n" if spec.synthetic else ""
     )
@@ -199,10 +222,11 @@ def publish_labeled_dataset(
         {"key": "labeling_annotators", "value": json.dumps(_annotator_figures(result.annotators))},
     ]
     package: dict[str, Any] = {
-        "name": labeled.name,
+        "name": name,
         "title": f"{spec.title.vi} — nhãn (labels)",
         "notes": notes,
-        "owner_org": org["id"],
+        # By name: the hash of the package must not hold an id CKAN makes (a rebuilt catalog has new ones).
+        "owner_org": org["name"],
         "private": pub.private,
         "license_id": spec.license,
         "version": str(manifest["version"]),
@@ -214,17 +238,21 @@ def publish_labeled_dataset(
         "qualified_relation": [
             {"uri": source_url, "relation": source_url, "role": "http://www.w3.org/ns/prov#wasDerivedFrom"}
         ],
-        "resources": _resources(spec, labeled, links, croissant_key, encode(jsonld)),
+        "resources": _resources(spec, manifest, links, croissant_key, croissant_body),
     }
     digest = package_hash(package)
+    if record:
+        record_publication(lake, spec, version=int(manifest["version"]), package_hash=digest,
+                           kind=LABELS_KIND, name=name, extra={"pull": result.as_dict()})  # fmt: skip
     existing = ckan.show("package_show", id=package["name"])
     if existing is not None and existing.get("state") == "active":
         if extras_of(existing).get(HASH_EXTRA) == digest:
-            return dict(existing)  # unchanged: nothing written
+            return dict(existing), "unchanged"  # nothing written
     if existing is not None:
         package["resources"] = with_resource_ids(package["resources"], existing.get("resources", []))
     package["extras"] = [*extras, {"key": HASH_EXTRA, "value": digest}]
     action = "package_patch" if existing else "package_create"
+    status = "updated" if existing else "created"
     kwargs = {"id": existing["id"], **package} if existing else package
     try:
         pkg = ckan.call(action, **kwargs)
@@ -235,7 +263,24 @@ def publish_labeled_dataset(
         pkg = ckan.call(action, **kwargs)
     source = ckan.show("package_show", id=spec.id)
     if source is None:
-        return dict(pkg)  # the source is not in the catalog (yet): the extras/notes name it
+        return dict(pkg), status  # the source is not in the catalog (yet): the extras/notes name it
     with contextlib.suppress(CatalogError):  # none (the usual case)
         ckan.package_relationship_delete(subject=pkg["id"], object=source["id"], type="derives_from")
-    return dict(pkg)
+    return dict(pkg), status
+
+
+def republish(record: CatalogRecord, settings: Settings, lake: Lake, client: CatalogClient) -> str:
+    """`catalog rebuild`'s handler of labeled datasets: the entry again from the lake's current
+    version of `<id>-labels`, its croissant.json and the pull recorded at publication."""
+    spec = record.dataset_spec()
+    pointer = read_pointer(lake, record.agency, record.dataset)
+    entry = pointer.entry() if pointer else None
+    manifest = lake.get_json(entry.manifest) if entry else None
+    if manifest is None:
+        raise LookupError(f"{record.dataset}: no current version in the lake")
+    version = int(manifest["version"])
+    croissant_key = version_prefix(record.agency, record.dataset, version) + CROISSANT_FILE
+    result = AnnotationImport(**record.extra["pull"])
+    _pkg, status = catalog_entry(spec, manifest, result, settings, lake, client, croissant_key,
+                                 lake.get_bytes(croissant_key), record=False)  # fmt: skip
+    return status

@@ -12,8 +12,15 @@ from citydata.settings import Settings, load_settings
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Fault-injection tests run after every other test (stable order otherwise): each one restores
-    the services it stopped, but a restore that fails then cannot take the rest of the suite down."""
-    items.sort(key=lambda item: item.get_closest_marker("faults") is not None)
+    the services it stopped, but a restore that fails then cannot take the rest of the suite down.
+    A test that empties CKAN's database runs last of all: CKAN's API tokens change with it, and the
+    session's settings hold the old ones."""
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("faults") is not None,
+            item.get_closest_marker("ckan_reset") is not None,
+        )
+    )
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
-"""`citydata catalog retire | reindex`: the CKAN catalog.
+"""`citydata catalog retire | reindex | rebuild`: the CKAN catalog.
 
 retire   datasets whose spec is gone are retired by policy, never purged
 reindex  rebuild CKAN's search index (Solr) from CKAN's database, e.g. after Solr lost its core
+rebuild  recreate every catalog entry from the lake, e.g. after CKAN lost its database
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from citydata.cli.exit_codes import ExitCode
 from citydata.settings import load_settings
 from citydata.spec import load_specs
 
-app = typer.Typer(help="The CKAN catalog: retire datasets whose spec disappeared; rebuild its search index.")
+app = typer.Typer(
+    help="The CKAN catalog: retire datasets whose spec disappeared; rebuild its search index, or the "
+    "whole catalog from the lake."
+)
 
 
 @app.command()
@@ -106,5 +110,61 @@ def reindex(
                 + ", ".join(result.unindexed),
                 highlight=False,
             )
+    if not result.ok:
+        raise typer.Exit(ExitCode.FAILED)
+
+
+@app.command()
+def rebuild(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Only these datasets or agencies (ids); default: all.")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Recreate the catalog from the lake: every published dataset's organization, groups, entry,
+    resources, DataStore table and preview, labeled datasets, and retirements, with the catalog
+    stage's own publication code. Idempotent: an entry CKAN already holds is `unchanged`.
+
+    Exit code 0 when every dataset is in the catalog as the lake says, 1 when one failed (the
+    others are still rebuilt; each failure is named with its reason).
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from catalog.rebuild import RebuildItem, rebuild_catalog
+    from labeling.publish import LABELS_KIND, republish
+
+    settings = load_settings()
+    loaded = load_specs(settings.specs_dir)  # stand-ins for datasets the lake has no record of
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    # With --json, stdout carries only the JSON document: the bar goes to stderr.
+    with Progress(*columns, console=err_console if json_out else console, transient=json_out) as bar:
+        task = bar.add_task("rebuilding", total=None)
+
+        def advance(done: int, total: int, item: RebuildItem) -> None:
+            bar.update(task, completed=done, total=total, description=f"rebuilding ({item.dataset})")
+            if not json_out:
+                colour = {"failed": "red", "skipped": "yellow", "unchanged": "dim"}.get(item.status, "green")
+                bar.console.print(
+                    f"[{colour}]{item.status:9}[/] {item.agency}/{item.dataset}"
+                    + (f" v{item.version}" if item.version else "")
+                    + (f" (retired: {item.retired})" if item.retired else "")
+                    + f" {item.seconds:.1f}s"
+                    + (f" — {item.message}" if item.message else ""),
+                    highlight=False,
+                )
+
+        result = rebuild_catalog(
+            settings, specs=loaded.specs, handlers={LABELS_KIND: republish}, only=names, progress=advance
+        )
+    if json_out:
+        print_json(result.as_dict())
+    else:
+        counts = ", ".join(f"{n} {status}" for status, n in sorted(result.counts().items())) or "nothing"
+        console.print(
+            f"Rebuilt the catalog at {settings.ckan.url} from the lake in {result.seconds:.1f}s: {counts}."
+        )
+        for item in result.items:
+            if item.status == "failed":
+                err_console.print(f"[red]✗ {item.agency}/{item.dataset}[/]: {item.message}", highlight=False)
     if not result.ok:
         raise typer.Exit(ExitCode.FAILED)

@@ -130,3 +130,34 @@ def logs(
     if not shown:
         err_console.print(f"No logs yet for {service}.")
         raise typer.Exit(ExitCode.FAILED)
+
+
+@app.command("reset-ckan")
+def reset_ckan_command(
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Confirm: every CKAN dataset, user and token is lost.")
+    ] = False,
+    json_out: Json = False,
+) -> None:
+    """Empty the local CKAN (drop and re-create its databases, clear its Solr documents and Redis
+    database), as after losing the catalog server; `citydata catalog rebuild` restores it from the lake."""
+    from stack.ckan_reset import reset_ckan
+
+    if not yes:
+        err_console.print("This deletes every CKAN dataset, organization, user and API token: add --yes.")
+        raise typer.Exit(ExitCode.USAGE)
+
+    def report(service: str, message: str) -> None:
+        if not json_out:
+            console.log(f"[bold]{service}[/] {message}")
+
+    try:
+        seconds = reset_ckan(report)
+    except ServiceError as exc:
+        if json_out:
+            print_json({"ok": False, "service": exc.service, "error": exc.message})
+        raise _fail(exc) from exc
+    if json_out:
+        print_json({"ok": True, "seconds": seconds})
+    else:
+        console.print(f"[green]CKAN emptied and running again in {seconds:.1f}s[/]")

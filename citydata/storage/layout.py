@@ -9,6 +9,8 @@ reports/<agency>/<dataset>/...                   quality summaries and Data Docs
 published/<agency>/<dataset>/...                 versions and the current pointer (lake stage;
                                                  keys in `citydata.storage.published`)
 labels/<agency>/<dataset>/<timestamp>/...        imported annotations (labeling stage)
+catalog/<agency>/<dataset>/entry.json              the spec and state as last published to CKAN (catalog
+                                                 stage; `catalog rebuild` reads it)
 """
 
 from __future__ import annotations

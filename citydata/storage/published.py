@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from citydata.storage.lake import Lake
-from citydata.storage.layout import safe_part, zone_prefix
+from citydata.storage.layout import UnsafeKeyError, safe_part, zone_prefix
 
 ZONE = "published"
 CURRENT = "_current.json"
@@ -190,3 +190,29 @@ def read_version_table(lake: Lake, manifest: dict[str, Any], limit: int | None =
     if not tables:
         return pa.schema([]).empty_table()
     return pa.concat_tables(tables)
+
+
+def _subfolders(lake: Lake, prefix: str) -> list[str]:
+    """Immediate sub-folders of `prefix` (a delimiter listing: no walk over every version's files)."""
+    found = lake.client.list_objects(lake.bucket, prefix=prefix, recursive=False)
+    return sorted(str(o.object_name)[len(prefix) :].strip("/") for o in found if o.is_dir and o.object_name)
+
+
+def published_datasets(lake: Lake) -> list[tuple[str, str]]:
+    """(agency, dataset) of every dataset with a pointer in the published zone, sorted.
+
+    Folders without a pointer (emptied ones SeaweedFS still lists, a first version being staged)
+    are left out; the staging area is not an agency (agency ids start with a letter or digit).
+    """
+    out = []
+    for agency in _subfolders(lake, f"{ZONE}/"):
+        if agency == STAGING or parse_version(agency) is not None:
+            continue
+        for dataset in _subfolders(lake, f"{ZONE}/{agency}/"):
+            try:
+                key = current_key(agency, dataset)
+            except UnsafeKeyError:  # not written by citydata
+                continue
+            if lake.exists(key):
+                out.append((agency, dataset))
+    return out

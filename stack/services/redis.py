@@ -66,3 +66,17 @@ class RedisService(Service):
                     break
                 reply += chunk
         return reply == b"+OK\r\n+PONG\r\n"
+
+    def flush_database(self, database: int) -> None:
+        """Empty one numbered database (CKAN's cache and job queue when CKAN's data is reset)."""
+        password = self.settings.redis.password.get_secret_value()
+        with socket.create_connection((self.settings.redis.host, self.settings.redis.port), timeout=5) as s:
+            s.sendall(f"AUTH {password}\r\nSELECT {int(database)}\r\nFLUSHDB\r\n".encode())
+            reply = b""
+            while reply.count(b"\r\n") < 3:
+                chunk = s.recv(256)
+                if not chunk:
+                    break
+                reply += chunk
+        if reply != b"+OK\r\n" * 3:
+            raise self.error(f"FLUSHDB of database {database} failed: {reply[:200]!r}")

@@ -15,7 +15,7 @@ from citydata.storage.lake import Lake
 from citydata.storage.published import dataset_prefix, folders_of, staging_root
 from lake.access import set_public_read
 
-ZONES = ("raw", "clean", "quarantine", "reports", "published", "labels")
+ZONES = ("raw", "clean", "quarantine", "reports", "published", "labels", "catalog")
 
 
 def purge_agency(

@@ -68,7 +68,9 @@ def _cleanup(settings: Settings, spec: DatasetSpec) -> None:
         admin.action.organization_purge(id=spec.agency.id)
     lake, agency = Lake(settings), spec.agency.id
     set_public_read(lake.client, lake.bucket, dataset_prefix(agency, spec.id), False)
-    prefixes = [f"{zone}/{agency}/" for zone in ("raw", "clean", "quarantine", "reports", "published")]
+    prefixes = [
+        f"{zone}/{agency}/" for zone in ("raw", "clean", "quarantine", "reports", "published", "catalog")
+    ]
     for prefix in [*prefixes, staging_root(agency, spec.id), f"state/{spec.id}/"]:
         keys = list(lake.keys(prefix))
         list(lake.client.remove_objects(lake.bucket, [DeleteObject(k) for k in keys]))
