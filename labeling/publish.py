@@ -33,6 +33,7 @@ from citydata.settings import Settings
 from citydata.spec.model import DatasetSpec
 from citydata.storage.lake import Lake
 from citydata.storage.published import current_key, read_pointer, version_prefix
+from labeling.annotation_import import AnnotationImport
 from labeling.croissant import CROISSANT_FILE, croissant_jsonld, encode, validate, write_croissant
 from labeling.labeled import (
     LABEL_COLUMN,
@@ -42,7 +43,6 @@ from labeling.labeled import (
     publish_labeled_version,
     version_pull_prefix,
 )
-from labeling.annotation_import import AnnotationImport
 from labeling.project import require_labeling
 from lake.access import object_base
 

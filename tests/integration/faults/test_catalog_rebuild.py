@@ -31,11 +31,11 @@ from citydata.storage.lake import Lake
 from citydata.storage.published import current_key
 from ingest.clean import clean_pull
 from ingest.pull import pull
+from labeling.annotation_import import import_annotations
 from labeling.client import LabelStudio
 from labeling.labeled import labels_name
-from labeling.publish import publish as publish_labels
-from labeling.pull import pull as pull_labels
-from labeling.push import push
+from labeling.publish import publish_labeled_dataset
+from labeling.task_export import export_tasks
 from stack.ckan_reset import reset_ckan
 from tests.integration.cleanup import purge_agency
 from tests.integration.test_labeling import choice
@@ -202,12 +202,13 @@ def test_catalog_rebuilt_from_the_lake_after_ckan_lost_its_database(scene):
 
     # Labels of the public dataset: Label Studio project, two annotations, pull, publish.
     ls = LabelStudio(scene.settings)
-    pushed = push(wards, scene.settings, scene.lake, ls)
+    pushed = export_tasks(wards, scene.settings, scene.lake, ls)
     scene.projects.append(pushed.project_id)
     tasks = {t["data"]["row_id"]: t for t in ls.iter_tasks(pushed.project_id)}
     for row_id, label in (("00001", "dung"), ("00027", "sai")):
         ls.sdk.annotations.create(id=tasks[row_id]["id"], result=choice(label))
-    publish_labels(wards, pull_labels(wards, scene.settings, scene.lake, ls), scene.settings, scene.lake)
+    imported = import_annotations(wards, scene.settings, scene.lake, ls)
+    publish_labeled_dataset(wards, imported, scene.settings, scene.lake)
     labels = labels_name(wards)
     scene.names.append(labels)
     names = [wards.id, households.id, retired.id, labels]
