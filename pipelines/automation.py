@@ -315,6 +315,18 @@ def post_alert(url: str, payload: dict[str, Any], *, attempts: int = 3, timeout_
     return True
 
 
+def send_alert(context: Any, settings: Settings, line: str, payload: dict[str, Any]) -> None:
+    """The alert line in the sensor's and the process's log; the payload to the webhook, if set."""
+    context.log.error(line)
+    log.error(line)
+    url = webhook_url(settings)
+    if url:
+        if post_alert(url, payload):
+            context.log.info("alert sent to %s", _safe_url(url))
+        else:
+            context.log.error("alert NOT delivered to %s (see warnings above)", _safe_url(url))
+
+
 def build_failure_sensor(minimum_interval_seconds: int = 30) -> dg.SensorDefinition:
     """Alerts on every failed run of this code location: a log line, and a webhook POST if set."""
 
@@ -332,13 +344,6 @@ def build_failure_sensor(minimum_interval_seconds: int = 30) -> dg.SensorDefinit
             f"ALERT run failed: dataset={payload['dataset'] or '?'} at={where} "
             f"run={payload['run_id']} error={payload['error']}"
         )
-        context.log.error(line)
-        log.error(line)
-        url = webhook_url(settings)
-        if url:
-            if post_alert(url, payload):
-                context.log.info("alert sent to %s", _safe_url(url))
-            else:
-                context.log.error("alert NOT delivered to %s (see warnings above)", _safe_url(url))
+        send_alert(context, settings, line, payload)
 
     return failure_sensor

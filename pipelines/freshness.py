@@ -24,7 +24,7 @@ from catalog.dcat_fields import frequency_uri
 from catalog.quality_score import FULL_UNTIL, PERIOD_DAYS
 from citydata.settings import load_settings
 from citydata.spec.model import DatasetSpec
-from pipelines.automation import DATASET_TAG, post_alert, webhook_url
+from pipelines.automation import DATASET_TAG, send_alert
 from pipelines.datasets.assets import asset_key
 
 log = logging.getLogger(__name__)
@@ -100,11 +100,7 @@ def build_freshness_sensor(
                 f"ALERT dataset late: dataset={spec.id} days_late={alert['days_late']} "
                 f"last_published={alert['last_published']} frequency={spec.update_frequency}"
             )
-            context.log.error(line)
-            log.error(line)
-            url = webhook_url(settings)
-            if url and not post_alert(url, {**alert, "tags": {DATASET_TAG: spec.id}}):
-                context.log.error("late-dataset alert for %s NOT delivered", spec.id)
+            send_alert(context, settings, line, {**alert, "tags": {DATASET_TAG: spec.id}})
             cursor[spec.id] = published_at
         context.update_cursor(json.dumps(cursor, sort_keys=True))
         return dg.SkipReason(f"late: {', '.join(late)}" if late else "every dataset is on time")

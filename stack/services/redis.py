@@ -55,28 +55,27 @@ class RedisService(Service):
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         return [ProcessSpec("server", [binary, str(self.config_path)], cwd=self.data_dir)]
 
-    def healthy(self) -> bool:
+    def _send(self, commands: list[str], timeout: float) -> bytes:
+        """AUTH, then `commands`, on one connection; the raw replies (one line each)."""
         password = self.settings.redis.password.get_secret_value()
-        with socket.create_connection((self.settings.redis.host, self.settings.redis.port), timeout=2) as s:
-            s.sendall(f"AUTH {password}\r\nPING\r\n".encode())
+        lines = [f"AUTH {password}", *commands]
+        with socket.create_connection(
+            (self.settings.redis.host, self.settings.redis.port), timeout=timeout
+        ) as s:
+            s.sendall("".join(f"{line}\r\n" for line in lines).encode())
             reply = b""
-            while reply.count(b"\r\n") < 2:
+            while reply.count(b"\r\n") < len(lines):
                 chunk = s.recv(256)
                 if not chunk:
                     break
                 reply += chunk
-        return reply == b"+OK\r\n+PONG\r\n"
+        return reply
+
+    def healthy(self) -> bool:
+        return self._send(["PING"], timeout=2) == b"+OK\r\n+PONG\r\n"
 
     def flush_database(self, database: int) -> None:
         """Empty one numbered database (CKAN's cache and job queue when CKAN's data is reset)."""
-        password = self.settings.redis.password.get_secret_value()
-        with socket.create_connection((self.settings.redis.host, self.settings.redis.port), timeout=5) as s:
-            s.sendall(f"AUTH {password}\r\nSELECT {int(database)}\r\nFLUSHDB\r\n".encode())
-            reply = b""
-            while reply.count(b"\r\n") < 3:
-                chunk = s.recv(256)
-                if not chunk:
-                    break
-                reply += chunk
+        reply = self._send([f"SELECT {int(database)}", "FLUSHDB"], timeout=5)
         if reply != b"+OK\r\n" * 3:
             raise self.error(f"FLUSHDB of database {database} failed: {reply[:200]!r}")
