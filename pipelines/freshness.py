@@ -13,7 +13,6 @@ update frequency, and a sensor alerts when a dataset is late.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,7 +26,6 @@ from citydata.spec.model import DatasetSpec
 from pipelines.automation import DATASET_TAG, send_alert
 from pipelines.datasets.assets import asset_key
 
-log = logging.getLogger(__name__)
 FRESHNESS_SENSOR_NAME = "late_datasets"
 
 
