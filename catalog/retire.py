@@ -96,5 +96,5 @@ def retire_missing(
             client.call("package_patch", id=pkg["id"], extras=extras)
             client.call("package_delete", id=pkg["id"])
         if agency:
-            set_public_read(lake.client, lake.bucket, dataset_prefix(agency, pkg["name"]), False)
+            set_public_read(lake, dataset_prefix(agency, pkg["name"]), False)
     return actions

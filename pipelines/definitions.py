@@ -10,15 +10,9 @@ from pipelines.automation import build_drop_zone_sensor, build_failure_sensor, b
 from pipelines.datasets.graph import dataset_assets, dataset_checks
 from pipelines.datasets.labeling_assets import build_labeling_sensors
 from pipelines.datasets.loader import specs_for_definitions
+from pipelines.executors import chosen_executor
 from pipelines.platform.assets import platform_inventory
 from pipelines.resources import default_resources
-
-
-def _executor() -> dg.ExecutorDefinition:
-    # The multiprocess executor costs seconds per step on two cores; in-process is the local default.
-    if get_settings().dagster.executor == "multiprocess":
-        return dg.multiprocess_executor.configured({"max_concurrent": 2})
-    return dg.in_process_executor
 
 
 def build_definitions(specs: list[DatasetSpec]) -> dg.Definitions:
@@ -29,7 +23,7 @@ def build_definitions(specs: list[DatasetSpec]) -> dg.Definitions:
         schedules=build_schedules(specs),
         sensors=[*build_labeling_sensors(specs), *build_drop_zone_sensor(specs), build_failure_sensor()],
         resources=default_resources(),
-        executor=_executor(),
+        executor=chosen_executor(get_settings()),
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import dagster as dg
 
+from citydata.locks import dataset_lock
 from citydata.settings import load_settings
 from citydata.spec.model import DatasetSpec
 from citydata.storage.lake import Lake
@@ -33,7 +34,8 @@ def build_labeling_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
         from labeling.push import push
 
         settings, lake = s3.settings(), s3.lake()
-        result = push(spec, settings, lake)
+        with dataset_lock(settings, spec.id):  # one writer of a dataset at a time
+            result = push(spec, settings, lake)
         if result.deleted_in_label_studio:
             context.log.warning(
                 "%s: %d task(s) deleted in Label Studio, not re-created",
@@ -65,13 +67,14 @@ def build_labeling_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
         from labeling.pull import pull
 
         settings, lake = s3.settings(), s3.lake()
-        result = pull(spec, settings, lake)
         labeled: dict[str, Any] = {}
-        if result.annotations:  # the labeled dataset goes to the catalog as soon as there are labels
-            package = publish(spec, result, settings)
-            labeled["labeled_dataset"] = dg.MetadataValue.url(
-                f"{settings.ckan.url}/dataset/{package['name']}"
-            )
+        with dataset_lock(settings, spec.id):
+            result = pull(spec, settings, lake)
+            if result.annotations:  # the labeled dataset goes to the catalog as soon as there are labels
+                package = publish(spec, result, settings)
+                labeled["labeled_dataset"] = dg.MetadataValue.url(
+                    f"{settings.ckan.url}/dataset/{package['name']}"
+                )
         return dg.MaterializeResult(
             metadata={
                 **labeled,
