@@ -18,6 +18,7 @@ import yaml
 from citydata.settings import Settings
 
 POSTGRES_URL_ENV = "CITYDATA_DAGSTER__POSTGRES_URL"
+STORAGE_URL_ENV = "CITYDATA_DAGSTER_STORAGE_URL"  # the same URL, naming dagster-postgres's driver
 STORAGE_DIR_ENV = "CITYDATA_DAGSTER_STORAGE_DIR"
 COMPUTE_LOG_DIR_ENV = "CITYDATA_DAGSTER_COMPUTE_LOG_DIR"
 DATASET_TAG = "citydata/dataset"
@@ -26,7 +27,7 @@ K8S_DAGSTER_HOME = "/opt/dagster/dagster_home"  # where the config map is mounte
 
 def _storage(settings: Settings) -> dict[str, Any]:
     if settings.dagster.storage == "postgres":
-        return {"postgres": {"postgres_url": {"env": POSTGRES_URL_ENV}}}
+        return {"postgres": {"postgres_url": {"env": STORAGE_URL_ENV}}}
     return {"sqlite": {"base_dir": {"env": STORAGE_DIR_ENV}}}
 
 
@@ -51,6 +52,13 @@ def _run_launcher(settings: Settings) -> dict[str, Any]:
     # Run workers are local processes (their steps may go to Celery workers); the launcher
     # checks each worker's pid so run monitoring fails runs whose worker died.
     return {"module": "pipelines.run_launcher", "class": "MonitoredRunLauncher"}
+
+
+def storage_url(url: str) -> str:
+    """The URL with psycopg2 named: dagster-postgres is written for it (its NOTIFY takes a
+    client-side parameter), while SQLAlchemy 2.1 picks psycopg 3 for a bare postgresql://."""
+    scheme, sep, rest = url.partition("://")
+    return f"postgresql+psycopg2://{rest}" if sep and scheme in ("postgresql", "postgres") else url
 
 
 def instance_config(settings: Settings) -> dict[str, Any]:
@@ -128,4 +136,5 @@ def dagster_environment(settings: Settings, *, require_storage: bool = True) -> 
             )
         if url:
             env[POSTGRES_URL_ENV] = url
+            env[STORAGE_URL_ENV] = storage_url(url)
     return env

@@ -42,7 +42,7 @@ def test_profile_points_at_external_services_with_postgres_storage_and_celery(pr
     env = dagster_environment(settings)
     assert env["CITYDATA_DAGSTER__POSTGRES_URL"] == SECRET_URL
     config = _validated(env["DAGSTER_HOME"])
-    assert config["storage"] == {"postgres": {"postgres_url": {"env": "CITYDATA_DAGSTER__POSTGRES_URL"}}}
+    assert config["storage"] == {"postgres": {"postgres_url": {"env": "CITYDATA_DAGSTER_STORAGE_URL"}}}
     assert config["run_launcher"]["class"] == "MonitoredRunLauncher"  # run workers, steps on Celery
     assert config["run_coordinator"]["config"]["max_concurrent_runs"] == 8
     assert config["run_monitoring"]["enabled"] and config["run_retries"]["max_retries"] == 1

@@ -28,8 +28,9 @@ def test_dagster_storage_is_postgres_by_default_and_sqlite_only_when_chosen(monk
     env = dagster_environment(settings)
     assert env["DAGSTER_HOME"] == str(tmp_path / "dagster_home")
     assert env["CITYDATA_DAGSTER__POSTGRES_URL"] == "postgresql://u:p@db/dagster"
+    assert env["CITYDATA_DAGSTER_STORAGE_URL"] == "postgresql+psycopg2://u:p@db/dagster"  # not psycopg 3
     instance = yaml.safe_load((tmp_path / "dagster_home" / "dagster.yaml").read_text())
-    assert instance["storage"] == {"postgres": {"postgres_url": {"env": "CITYDATA_DAGSTER__POSTGRES_URL"}}}
+    assert instance["storage"] == {"postgres": {"postgres_url": {"env": "CITYDATA_DAGSTER_STORAGE_URL"}}}
     assert "postgresql://" not in (tmp_path / "dagster_home" / "dagster.yaml").read_text()  # no secret
 
     monkeypatch.setenv("CITYDATA_DAGSTER__STORAGE", "sqlite")

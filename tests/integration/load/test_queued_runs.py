@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
+from pydantic import SecretStr
 
 from citydata.clients import ckan_client
 from citydata.dagster_instance import dagster_environment
@@ -152,7 +154,7 @@ def _temporary_database(settings: Settings) -> Iterator[str]:
         create = sql.SQL("CREATE DATABASE {} OWNER {}")
         conn.execute(create.format(sql.Identifier(name), sql.Identifier(owner)))
     try:
-        yield psycopg.conninfo.make_conninfo(url, dbname=name)
+        yield urllib.parse.urlsplit(url)._replace(path=f"/{name}").geturl()
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
@@ -178,9 +180,10 @@ def _deployment_on(settings: Settings, folder: Path, database: str) -> Iterator[
             }
         )
     )
+    dagster = settings.dagster.model_copy(update={"postgres_url": SecretStr(database)})
+    own = settings.model_copy(update={"dagster": dagster})
     env = {
-        **dagster_environment(settings),
-        "CITYDATA_DAGSTER__POSTGRES_URL": database,
+        **dagster_environment(own),
         # The stages' advisory locks stay in the stack's database, shared with every other run.
         "CITYDATA_LOCKS__POSTGRES_URL": settings.dagster.postgres_url.get_secret_value(),
         "CITYDATA_SPECS_DIR": str(folder / "specs"),
