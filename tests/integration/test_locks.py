@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -94,3 +95,45 @@ def test_the_lock_is_reentrant_in_its_thread_and_keys_are_stable(stack_ready, un
     with advisory_lock(stack_ready, f"test:{unique}:nested"):
         with advisory_lock(stack_ready, f"test:{unique}:nested", timeout_s=1):
             pass
+
+
+def test_a_dataset_stage_waits_for_the_dataset_lock(stack_ready, unique, tmp_path):
+    """`citydata run` (its own process) pulls nothing while another holder has the dataset's lock,
+    and completes once it is released."""
+    import yaml
+
+    from citydata.locks import dataset_lock
+    from citydata.storage.lake import Lake
+    from ingest.pull import last_pull_id
+    from tests.integration.cleanup import purge_agency
+
+    (tmp_path / "data.csv").write_text("ma,ten\n01,Bến Thành\n02,Tân Định\n", encoding="utf-8")
+    spec = {
+        "id": f"lock-{unique}",
+        "agency": {"id": f"test-lock-{unique}", "title": {"vi": "Sở thử khóa"}},
+        "title": {"vi": "Khóa theo bộ dữ liệu"},
+        "description": {"vi": "Thử khóa."},
+        "dublin_core": {"creator": "x", "publisher": "x", "date": "2025-01-01"},
+        "synthetic": True,
+        "source": {"type": "local_file", "path": "data.csv"},
+        "schema": {"primary_key": ["ma"]},
+    }
+    path = tmp_path / f"lock-{unique}.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    lake, cli = Lake(stack_ready), str(Path(sys.executable).parent / "citydata")
+    try:
+        with dataset_lock(stack_ready, spec["id"]):
+            run = subprocess.Popen(
+                [cli, "run", str(path), "--until", "raw", "--json"], stdout=subprocess.PIPE
+            )
+            try:
+                run.wait(timeout=25)  # ample for the run to reach its first stage
+                pytest.fail("the run finished while another holder had the dataset's lock")
+            except subprocess.TimeoutExpired:
+                pass
+            assert last_pull_id(lake, spec["id"]) is None  # it waits before pulling
+        out, _ = run.communicate(timeout=120)
+        assert run.returncode == 0, out
+        assert last_pull_id(lake, spec["id"]) is not None
+    finally:
+        purge_agency(stack_ready, lake, spec["agency"]["id"], [spec["id"]])
