@@ -104,7 +104,7 @@ def cleanup(settings: Settings, agency: str, datasets: list[str]) -> None:
     ]
     prefixes += [staging_root(agency, name) for name in datasets] + [f"state/{name}/" for name in datasets]
     for name in datasets:
-        set_public_read(lake.client, lake.bucket, dataset_prefix(agency, name), False)
+        set_public_read(lake, dataset_prefix(agency, name), False)
     for prefix in prefixes:
         keys = list(lake.keys(prefix))
         errors = list(lake.client.remove_objects(lake.bucket, [DeleteObject(k) for k in keys]))

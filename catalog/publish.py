@@ -207,9 +207,7 @@ def publish_to_lake(
         scratch_dir=settings.stack_dir / "tmp",
         stale_staging_after=stale_staging_after,
     )
-    changed = set_public_read(
-        lake.client, lake.bucket, dataset_prefix(spec.agency.id, spec.id), not pub.private
-    )
+    changed = set_public_read(lake, dataset_prefix(spec.agency.id, spec.id), not pub.private)
     return result, changed
 
 

@@ -94,7 +94,7 @@ def retire_missing(
             record_retirement(lake, agency, pkg["name"], policy)
         mark_retired(client, pkg, policy)
         if agency:
-            set_public_read(lake.client, lake.bucket, dataset_prefix(agency, pkg["name"]), False)
+            set_public_read(lake, dataset_prefix(agency, pkg["name"]), False)
     return actions
 
 

@@ -116,10 +116,29 @@ class LabelStudioSettings(BaseModel):
 
 class DagsterSettings(BaseModel):
     webserver_url: str = "http://127.0.0.1:13000"
-    # "sqlite" keeps run storage under the stack folder; "postgres" uses postgres_url.
-    storage: Literal["sqlite", "postgres"] = "sqlite"
+    # "postgres" (default): runs, events and schedules in PostgreSQL at postgres_url (the local
+    # stack creates its own database and role and writes the URL); "sqlite": files under the
+    # stack folder, one machine only.
+    storage: Literal["sqlite", "postgres"] = "postgres"
     postgres_url: SecretStr = SecretStr("")
-    executor: Literal["in_process", "multiprocess"] = "in_process"
+    # Where a run's steps execute: in the run worker (in_process, the local default), one
+    # process per step (multiprocess), Celery workers (celery: the `celery` extra, a broker at
+    # celery_broker_url), or one Kubernetes job per run and per step (k8s: the `k8s` extra).
+    executor: Literal["in_process", "multiprocess", "celery", "k8s"] = "in_process"
+    max_concurrent_runs: int = Field(2, ge=1)  # two cores locally
+    celery_broker_url: SecretStr = SecretStr("")
+    celery_backend_url: SecretStr = SecretStr("")
+    k8s_namespace: str = "citydata"
+    k8s_job_image: str = ""  # the image holding this repository (and the `k8s` extra)
+    k8s_service_account: str = "citydata-dagster"
+    k8s_instance_config_map: str = "citydata-dagster-instance"  # holds the generated dagster.yaml
+
+
+class LockSettings(BaseModel):
+    # PostgreSQL database whose advisory locks serialize writers across processes and hosts
+    # (citydata.locks); empty: Dagster's (dagster.postgres_url), which every run worker reaches.
+    postgres_url: SecretStr = SecretStr("")
+    timeout_s: float = Field(600.0, gt=0)  # a wait longer than this is an error naming the lock
 
 
 class SamplesSettings(BaseModel):
@@ -168,31 +187,34 @@ class Settings(BaseSettings):
     ckan: CkanSettings = CkanSettings()
     label_studio: LabelStudioSettings = LabelStudioSettings()
     dagster: DagsterSettings = DagsterSettings()
+    locks: LockSettings = LockSettings()
     automation: AutomationSettings = AutomationSettings()
     alerts: AlertSettings = AlertSettings()
     samples: SamplesSettings = SamplesSettings()
     data_docs: DataDocsSettings = DataDocsSettings()
 
 
+def profile_file() -> Path | None:
+    """The settings profile `CITYDATA_PROFILE` names: a file path, or a name in `profiles/`."""
+    name = os.environ.get("CITYDATA_PROFILE", "").strip()
+    if not name:
+        return None
+    path = Path(name)
+    if not path.exists() and (REPO_ROOT / "profiles" / f"{name}.env").exists():
+        path = REPO_ROOT / "profiles" / f"{name}.env"
+    if not path.is_file():
+        raise FileNotFoundError(f"CITYDATA_PROFILE={name}: no such file (nor profiles/{name}.env)")
+    return path
+
+
 def load_settings() -> Settings:
-    """Fresh settings: environment first, then the stack's generated file."""
-    return Settings(_env_file=stack_env_file())  # type: ignore[call-arg]
+    """Fresh settings: environment first, then the profile (CITYDATA_PROFILE), then the stack's
+    generated file."""
+    profile = profile_file()
+    files = (stack_env_file(), profile) if profile else stack_env_file()
+    return Settings(_env_file=files)  # type: ignore[call-arg]
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return load_settings()
-
-
-def dagster_environment(settings: Settings) -> dict[str, str]:
-    """Environment for Dagster processes: which instance file, and where its storage lives."""
-    storage_dir = settings.stack_dir / "data" / "dagster"
-    home = REPO_ROOT / "dagster_home"
-    env = {
-        "DAGSTER_HOME": str(home / "postgres" if settings.dagster.storage == "postgres" else home),
-        "CITYDATA_DAGSTER_STORAGE_DIR": str(storage_dir / "storage"),
-        "CITYDATA_DAGSTER_COMPUTE_LOG_DIR": str(storage_dir / "compute_logs"),
-    }
-    if settings.dagster.storage == "postgres":
-        env["CITYDATA_DAGSTER__POSTGRES_URL"] = settings.dagster.postgres_url.get_secret_value()
-    return env

@@ -230,7 +230,7 @@ def publish_labeled_version(
         options=options,
         scratch_dir=settings.stack_dir / "tmp",
     )
-    changed = set_public_read(lake.client, lake.bucket, dataset_prefix(spec.agency.id, name), not pub.private)
+    changed = set_public_read(lake, dataset_prefix(spec.agency.id, name), not pub.private)
     return LabeledVersion(name, publication, table, url_columns, pub.private, changed)
 
 

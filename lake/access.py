@@ -7,34 +7,27 @@ statement. MinIO, AWS S3 and SeaweedFS (verified with 4.48, which stores the pol
 bucket's filer entry) honour prefix-limited bucket policies. Other statements are kept as they are
 (a dataset made private is removed from any anonymous-GET statement naming its prefix).
 
-The policy is read, changed and written back under a lock: a thread lock for publishers in one
-process, and an exclusive `flock` on a per-bucket file in the temp folder for publishers in
-separate processes on one host (Dagster runs two datasets at a time, each in its own process;
-without it, two concurrent grants lose one: last writer wins). Publishers on different hosts
-sharing one bucket would need a lock service; the operation is idempotent, so a re-run repairs.
+The policy is read, changed and written back under a PostgreSQL advisory lock named after the
+bucket (citydata.locks): publishers in threads, processes and hosts take turns (Dagster runs two
+datasets at a time, each in its own process; without it, two concurrent grants lose one: last
+writer wins). A publisher killed while holding it releases it with its connection.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
-import re
-import tempfile
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from minio import Minio
 from minio.error import S3Error
 
+from citydata.locks import advisory_lock
 from citydata.settings import Settings
+from citydata.storage.lake import Lake
 
 POLICY_VERSION = "2012-10-17"
 SID = "CitydataPublishedRead"
-_LOCK = threading.Lock()
 
 
 def resource_arn(bucket: str, prefix: str) -> str:
@@ -116,23 +109,11 @@ def read_policy(client: Minio, bucket: str) -> dict[str, Any] | None:
     return json.loads(text) if text and text.strip() else None
 
 
-@contextmanager
-def policy_lock(bucket: str) -> Iterator[None]:
-    """Held while a bucket policy is read, changed and written: threads and processes of this host."""
-    path = (
-        Path(tempfile.gettempdir()) / f"citydata-bucket-policy-{re.sub(r'[^A-Za-z0-9.-]', '_', bucket)}.lock"
-    )
-    with _LOCK, path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def set_public_read(client: Minio, bucket: str, prefix: str, public: bool) -> bool:
-    """Grant or revoke anonymous read of `prefix`; True when the bucket policy was written."""
-    with policy_lock(bucket):
+def set_public_read(lake: Lake, prefix: str, public: bool) -> bool:
+    """Grant or revoke anonymous read of `prefix` in the lake's bucket; True when the bucket
+    policy was written."""
+    client, bucket = lake.client, lake.bucket
+    with advisory_lock(lake.settings, f"citydata:bucket-policy:{bucket}"):
         current = read_policy(client, bucket)
         if grants_public_read(current, bucket, prefix) == public:
             return False

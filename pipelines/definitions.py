@@ -10,16 +10,10 @@ from pipelines.automation import build_drop_zone_sensor, build_failure_sensor
 from pipelines.datasets.factory import dataset_definitions
 from pipelines.datasets.labeling_assets import build_labeling_sensors
 from pipelines.datasets.loader import specs_for_definitions
+from pipelines.executors import chosen_executor
 from pipelines.freshness import build_freshness_sensor
 from pipelines.platform.assets import platform_inventory
 from pipelines.resources import default_resources
-
-
-def _executor(settings: Settings) -> dg.ExecutorDefinition:
-    # The multiprocess executor costs seconds per step on two cores; in-process is the local default.
-    if settings.dagster.executor == "multiprocess":
-        return dg.multiprocess_executor.configured({"max_concurrent": 2})
-    return dg.in_process_executor
 
 
 def build_definitions(specs: list[DatasetSpec], settings: Settings | None = None) -> dg.Definitions:
@@ -39,7 +33,7 @@ def build_definitions(specs: list[DatasetSpec], settings: Settings | None = None
             *build_freshness_sensor(specs),
         ],
         resources=default_resources(),
-        executor=_executor(settings),
+        executor=chosen_executor(settings),
     )
 
 

@@ -4,7 +4,7 @@ OSS Dagster's `DefaultRunLauncher` cannot tell whether a run's worker process is
 whose worker was killed (SIGKILL, out of memory, the code server gone with the daemon) stayed
 "started" for ever. Each run worker logs its pid ("Started process for run (pid: N)"); this
 launcher checks that process: gone, or the pid now another process started later, and the
-daemon's run monitoring (dagster_home/dagster.yaml `run_monitoring`) marks the run failed, then
+daemon's run monitoring (`run_monitoring` in citydata/dagster_instance.py) marks the run failed, then
 `run_retries` re-executes it once. Runs `citydata run` executes in its own process carry that
 process's tag (`citydata/process`) instead and are checked by it.
 """

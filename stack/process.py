@@ -99,6 +99,7 @@ class ProcessSpec:
     cwd: Path | None = None
     user: str | None = None  # run as this system user (PostgreSQL refuses root)
     unset_env: tuple[str, ...] = ()  # inherited variables the program must not see
+    stop_signal: signal.Signals = signal.SIGTERM  # the signal asking it to stop cleanly
 
 
 class ManagedProcess:
@@ -148,11 +149,12 @@ class ManagedProcess:
         return proc.pid
 
     def stop(self, timeout_s: float = 20.0) -> bool:
-        """SIGTERM the process group, then SIGKILL after timeout. True if it was running."""
+        """Its stop signal (SIGTERM) to the process group, then SIGKILL after timeout. True if it was
+        running."""
         pid = self.pid()
         if pid is None:
             return False
-        _signal_group(pid, signal.SIGTERM)
+        _signal_group(pid, self.spec.stop_signal)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if not _alive(pid) and not _group_alive(pid):

@@ -12,8 +12,9 @@ from rich.table import Table
 from citydata.cli.console import console, err_console, print_json, print_table
 from citydata.cli.datasets import spec_from_arg
 from citydata.cli.exit_codes import ExitCode
+from citydata.dagster_instance import dagster_environment
 from citydata.processes import process_tag
-from citydata.settings import dagster_environment, load_settings
+from citydata.settings import load_settings
 from citydata.spec import load_specs
 from citydata.spec.model import DatasetSpec
 from pipelines.tags import PROCESS_TAG

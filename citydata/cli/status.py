@@ -29,7 +29,8 @@ import typer
 from rich.table import Table
 
 from citydata.cli.console import console, err_console, print_json, print_table
-from citydata.settings import Settings, dagster_environment, load_settings
+from citydata.dagster_instance import dagster_environment
+from citydata.settings import Settings, load_settings
 from citydata.spec import load_specs
 from citydata.spec.model import DatasetSpec
 
@@ -273,8 +274,8 @@ def collect(settings: Settings) -> list[dict[str, Any]]:
     except Exception as exc:  # noqa: BLE001
         lake = None
         common.append(f"s3: {_short(exc)}")
-    os.environ.update(dagster_environment(settings))
     try:
+        os.environ.update(dagster_environment(settings))
         instance_cm = dg.DagsterInstance.get()
     except Exception as exc:  # noqa: BLE001 - no instance: still report what the lake knows
         common.append(f"dagster instance: {_short(exc)}")

@@ -8,6 +8,7 @@ from typing import Any
 
 import dagster as dg
 
+from citydata.locks import dataset_lock
 from citydata.spec.model import DatasetSpec
 from ingest.clean import clean_pull
 from ingest.detected import describe
@@ -41,7 +42,8 @@ def build_dataset_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
     )
     def raw(context: dg.AssetExecutionContext, s3: S3Resource) -> dg.MaterializeResult:
         settings, lake = s3.settings(), s3.lake()
-        result = pull(spec, settings, lake)
+        with dataset_lock(settings, spec.id):  # one writer of a dataset at a time, whoever runs it
+            result = pull(spec, settings, lake)
         if result.unchanged:
             context.log.info("%s: source unchanged, nothing pulled", spec.id)
         metadata: dict[str, Any] = {
@@ -65,10 +67,11 @@ def build_dataset_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
     )
     def clean(context: dg.AssetExecutionContext, s3: S3Resource) -> dg.MaterializeResult:
         settings, lake = s3.settings(), s3.lake()
-        pull_id = last_pull_id(lake, spec.id)
-        if pull_id is None:
-            raise dg.Failure(f"{spec.id}: nothing pulled yet; materialize {asset_key(spec, 'raw')} first")
-        result = clean_pull(spec, settings, lake, pull_id)
+        with dataset_lock(settings, spec.id):
+            pull_id = last_pull_id(lake, spec.id)
+            if pull_id is None:
+                raise dg.Failure(f"{spec.id}: nothing pulled yet; materialize {asset_key(spec, 'raw')} first")
+            result = clean_pull(spec, settings, lake, pull_id)
         if result.skipped:
             context.log.info("%s: pull %s already cleaned; nothing to do", spec.id, pull_id)
         for f in result.files:

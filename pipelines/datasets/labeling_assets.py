@@ -9,6 +9,7 @@ from typing import Any
 
 import dagster as dg
 
+from citydata.locks import dataset_lock
 from citydata.spec.model import DatasetSpec
 from pipelines.automation import DATASET_TAG
 from pipelines.datasets.assets import asset_key, key_part
@@ -35,7 +36,8 @@ def build_labeling_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
         from labeling.task_export import export_tasks
 
         settings, lake = s3.settings(), s3.lake()
-        result = export_tasks(spec, settings, lake, label_studio.client(settings))
+        with dataset_lock(settings, spec.id):  # one writer of a dataset at a time
+            result = export_tasks(spec, settings, lake, label_studio.client(settings))
         if result.deleted_in_label_studio:
             context.log.warning(
                 "%s: %d task(s) deleted in Label Studio, not re-created",
@@ -72,13 +74,14 @@ def build_labeling_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
         from labeling.publish import publish_labeled_dataset
 
         settings, lake = s3.settings(), s3.lake()
-        result = import_annotations(spec, settings, lake, label_studio.client(settings))
         labeled: dict[str, Any] = {}
-        if result.annotations:  # the labeled dataset goes to the catalog as soon as there are labels
-            package = publish_labeled_dataset(spec, result, settings, lake, ckan.catalog(settings))
-            labeled["labeled_dataset"] = dg.MetadataValue.url(
-                f"{settings.ckan.url}/dataset/{package['name']}"
-            )
+        with dataset_lock(settings, spec.id):
+            result = import_annotations(spec, settings, lake, label_studio.client(settings))
+            if result.annotations:  # the labeled dataset goes to the catalog as soon as there are labels
+                package = publish_labeled_dataset(spec, result, settings, lake, ckan.catalog(settings))
+                labeled["labeled_dataset"] = dg.MetadataValue.url(
+                    f"{settings.ckan.url}/dataset/{package['name']}"
+                )
         return dg.MaterializeResult(
             metadata={
                 **labeled,

@@ -16,6 +16,7 @@ import dagster as dg
 
 from catalog.publish import PublishBlocked, publish_to_catalog, publish_to_lake
 from catalog.spec import parse_publication
+from citydata.locks import dataset_lock
 from citydata.spec.model import DatasetSpec
 from citydata.storage.published import current_key
 from lake.access import public_url, s3_uri
@@ -53,9 +54,10 @@ def build_publish_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
     def published(context: dg.AssetExecutionContext, s3: S3Resource) -> dg.MaterializeResult:
         settings, lake = s3.settings(), s3.lake()
         try:
-            result, access_changed = publish_to_lake(
-                spec, settings, lake, pull_id=_clean_pull_id(context, spec)
-            )
+            with dataset_lock(settings, spec.id):  # one writer of a dataset at a time
+                result, access_changed = publish_to_lake(
+                    spec, settings, lake, pull_id=_clean_pull_id(context, spec)
+                )
         except PublishBlocked as exc:
             raise dg.Failure(str(exc)) from exc
         manifest = result.manifest
@@ -97,7 +99,8 @@ def build_publish_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
         context: dg.AssetExecutionContext, s3: S3Resource, ckan: CkanResource
     ) -> dg.MaterializeResult:
         settings, lake = s3.settings(), s3.lake()
-        result = publish_to_catalog(spec, settings, lake, ckan.catalog(settings))
+        with dataset_lock(settings, spec.id):  # one writer of a dataset at a time
+            result = publish_to_catalog(spec, settings, lake, ckan.catalog(settings))
         if result.unchanged:
             context.log.info("%s: catalog entry unchanged (same package hash); nothing written", spec.id)
         return dg.MaterializeResult(

@@ -329,9 +329,13 @@ class CkanService(Service):
             str(WSGI_FILE.parent),
             "--bind",
             f"127.0.0.1:{self.port}",
+            # Two sync workers sustain 50 readers with no error (tests/integration/load/
+            # test_readers.py); four measured no clear gain on the shared two cores. Not threads:
+            # the DataStore's connection is shared between a worker's threads ("cursor already
+            # closed", HTTP 500 under load).
             "--workers",
             "2",
-            # Sync workers: a request may take this long (large uploads) before it is killed.
+            # A request may take this long (large uploads) before it is killed.
             "--timeout",
             "300",
             "--graceful-timeout",

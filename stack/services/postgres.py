@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 from typing import ClassVar
@@ -99,7 +100,9 @@ class PostgresService(Service):
             "-c",
             "fsync=on",
         ]
-        return [ProcessSpec("server", argv, user=PG_USER, cwd=self.data_dir)]
+        # SIGINT is PostgreSQL's "fast" shutdown: it closes client sessions (CKAN's and Dagster's
+        # pools) and stops cleanly; SIGTERM ("smart") waits for every client to leave first.
+        return [ProcessSpec("server", argv, user=PG_USER, cwd=self.data_dir, stop_signal=signal.SIGINT)]
 
     def healthy(self) -> bool:
         isready = shutil.which("pg_isready") or str(PG_BIN / "pg_isready")

@@ -35,7 +35,7 @@ def purge_agency(
         admin.action.organization_purge(id=agency)
     client, bucket = lake.client, lake.bucket
     for name in names:
-        set_public_read(client, bucket, dataset_prefix(agency, name), False)
+        set_public_read(lake, dataset_prefix(agency, name), False)
     prefixes = [f"{zone}/{agency}/" for zone in ZONES]
     prefixes += [staging_root(agency, n) for n in names] + [f"state/{n}/" for n in names]
     for prefix in prefixes:

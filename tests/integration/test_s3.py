@@ -9,6 +9,7 @@ from minio import Minio
 from minio.error import S3Error
 
 from citydata.clients import s3_client
+from citydata.storage.lake import Lake
 from citydata.storage.published import dataset_prefix
 from lake.access import set_public_read
 
@@ -99,7 +100,7 @@ def test_public_read_prefix_is_read_only_for_anonymous_users(stack_ready, unique
     url = f"{stack_ready.s3.url}/{bucket}/{key}"
     try:
         assert _raw("GET", url) == 403
-        set_public_read(client, bucket, prefix, True)
+        set_public_read(Lake(stack_ready, client), prefix, True)
         assert _raw("GET", url) == 200  # the policy is in force
         assert _raw("PUT", url, b"overwritten") in (401, 403)
         assert _raw("PUT", f"{stack_ready.s3.url}/{bucket}/{prefix}v1/new.csv", b"new") in (401, 403)
@@ -108,7 +109,7 @@ def test_public_read_prefix_is_read_only_for_anonymous_users(stack_ready, unique
         assert client.get_object(bucket, key).read() == b"a,b\n1,2\n"
         assert [o.object_name for o in client.list_objects(bucket, prefix=prefix, recursive=True)] == [key]
     finally:
-        set_public_read(client, bucket, prefix, False)
+        set_public_read(Lake(stack_ready, client), prefix, False)
         client.remove_object(bucket, key)
 
 

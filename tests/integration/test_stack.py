@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,32 @@ def test_s3_restart_frees_its_ports_and_keeps_data(stack_ready, unique):
 def test_settings_file_is_private(stack_ready):
     mode = (stack_ready.stack_dir / "citydata.env").stat().st_mode & 0o777
     assert mode == 0o600
+
+
+def test_dagster_run_history_survives_a_restart_of_postgres_and_dagster(stack_ready, monkeypatch):
+    """Dagster's storage is the stack's PostgreSQL: a run recorded before `down` is there after
+    `up`, in the webserver's answers."""
+    import dagster as dg
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    from citydata.dagster_instance import dagster_environment
+    from tests.integration.dagster_graphql import dagster_graphql
+
+    assert stack_ready.dagster.storage == "postgres"
+    for key, value in dagster_environment(stack_ready).items():
+        monkeypatch.setenv(key, value)
+    run_id = str(uuid.uuid4())
+    with dg.DagsterInstance.get() as instance:
+        # Never queued nor started: neither the run queue nor run monitoring touches it.
+        instance.add_run(DagsterRun(job_name="citydata_history_probe", run_id=run_id))
+    stack = Stack()
+    try:
+        assert set(stack.stop(["dagster", "postgres"])) >= {"postgres.server", "dagster.daemon"}
+    finally:
+        stack.start("postgres")
+        stack.start("dagster")
+    query = "query($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status jobName } } }"
+    found = dagster_graphql(stack_ready.dagster.webserver_url, query, id=run_id)["runOrError"]
+    assert found == {"__typename": "Run", "status": "NOT_STARTED", "jobName": "citydata_history_probe"}
+    with dg.DagsterInstance.get() as instance:
+        instance.delete_run(run_id)

@@ -1,4 +1,5 @@
-from citydata.settings import Settings, dagster_environment
+from citydata.dagster_instance import dagster_environment
+from citydata.settings import Settings
 
 
 def test_env_file_values_are_read_and_environment_wins(tmp_path, monkeypatch):
@@ -18,16 +19,34 @@ def test_secrets_are_not_shown_in_repr(tmp_path):
     assert "supersecretvalue" not in repr(settings)
 
 
-def test_dagster_storage_is_selected_by_environment(monkeypatch, tmp_path):
-    monkeypatch.setenv("CITYDATA_DAGSTER__STORAGE", "postgres")
+def test_dagster_storage_is_postgres_by_default_and_sqlite_only_when_chosen(monkeypatch, tmp_path):
+    import yaml
+
     monkeypatch.setenv("CITYDATA_DAGSTER__POSTGRES_URL", "postgresql://u:p@db/dagster")
-    env = dagster_environment(Settings(_env_file=tmp_path / "none.env"))  # type: ignore[call-arg]
-    assert env["DAGSTER_HOME"].endswith("dagster_home/postgres")
+    settings = Settings(_env_file=tmp_path / "none.env", stack_dir=tmp_path)  # type: ignore[call-arg]
+    assert settings.dagster.storage == "postgres"
+    env = dagster_environment(settings)
+    assert env["DAGSTER_HOME"] == str(tmp_path / "dagster_home")
     assert env["CITYDATA_DAGSTER__POSTGRES_URL"] == "postgresql://u:p@db/dagster"
+    assert env["CITYDATA_DAGSTER_STORAGE_URL"] == "postgresql+psycopg2://u:p@db/dagster"  # not psycopg 3
+    instance = yaml.safe_load((tmp_path / "dagster_home" / "dagster.yaml").read_text())
+    assert instance["storage"] == {"postgres": {"postgres_url": {"env": "CITYDATA_DAGSTER_STORAGE_URL"}}}
+    assert "postgresql://" not in (tmp_path / "dagster_home" / "dagster.yaml").read_text()  # no secret
+
     monkeypatch.setenv("CITYDATA_DAGSTER__STORAGE", "sqlite")
-    env = dagster_environment(Settings(_env_file=tmp_path / "none.env"))  # type: ignore[call-arg]
-    assert env["DAGSTER_HOME"].endswith("dagster_home")
+    settings = Settings(_env_file=tmp_path / "none.env", stack_dir=tmp_path)  # type: ignore[call-arg]
+    env = dagster_environment(settings)
     assert "CITYDATA_DAGSTER__POSTGRES_URL" not in env
+    instance = yaml.safe_load((tmp_path / "dagster_home" / "dagster.yaml").read_text())
+    assert instance["storage"] == {"sqlite": {"base_dir": {"env": "CITYDATA_DAGSTER_STORAGE_DIR"}}}
+
+
+def test_postgres_storage_without_a_url_is_a_clear_error(tmp_path):
+    import pytest
+
+    settings = Settings(_env_file=tmp_path / "none.env", stack_dir=tmp_path)  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match=r"CITYDATA_DAGSTER__POSTGRES_URL is not set.*stack up"):
+        dagster_environment(settings)
 
 
 def test_every_default_port_is_below_the_ephemeral_range(tmp_path):

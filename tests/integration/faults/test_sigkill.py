@@ -23,7 +23,8 @@ from typing import Any
 
 import pytest
 
-from citydata.settings import REPO_ROOT, dagster_environment
+from citydata.dagster_instance import dagster_environment
+from citydata.settings import REPO_ROOT
 from citydata.storage.published import dataset_prefix, read_pointer, staging_root
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]

@@ -67,7 +67,7 @@ def _cleanup(settings: Settings, spec: DatasetSpec) -> None:
     with contextlib.suppress(ckanapi.NotFound):
         admin.action.organization_purge(id=spec.agency.id)
     lake, agency = Lake(settings), spec.agency.id
-    set_public_read(lake.client, lake.bucket, dataset_prefix(agency, spec.id), False)
+    set_public_read(lake, dataset_prefix(agency, spec.id), False)
     prefixes = [
         f"{zone}/{agency}/" for zone in ("raw", "clean", "quarantine", "reports", "published", "catalog")
     ]

@@ -1,5 +1,6 @@
 """Publishers in separate processes (Dagster runs two at a time) edit one bucket policy: no grant is
-lost. Two processes each grant anonymous read on their own 30 prefixes at the same moment."""
+lost. Two processes each grant anonymous read on their own 30 prefixes at the same moment; the
+PostgreSQL advisory lock of the bucket policy makes them take turns (lake/access.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import textwrap
 import pytest
 
 from citydata.clients import s3_client
+from citydata.storage.lake import Lake
 from citydata.storage.published import dataset_prefix
 from lake.access import is_public, set_public_read
 
@@ -20,17 +22,16 @@ PREFIXES_PER_PROCESS = 30
 WRITER = textwrap.dedent(
     """
     import sys, time
-    from citydata.clients import s3_client
     from citydata.settings import load_settings
+    from citydata.storage.lake import Lake
     from lake.access import set_public_read
     from citydata.storage.published import dataset_prefix
 
-    settings = load_settings()
-    client = s3_client(settings)
+    lake = Lake(load_settings())
     agency, who, count, start_at = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
     time.sleep(max(0.0, start_at - time.time()))
     for i in range(count):
-        set_public_read(client, settings.s3.lake_bucket, dataset_prefix(agency, f"{who}-{i:02d}"), True)
+        set_public_read(lake, dataset_prefix(agency, f"{who}-{i:02d}"), True)
     """
 )
 
@@ -56,4 +57,4 @@ def test_concurrent_processes_granting_public_read_lose_nothing(stack_ready, uni
         assert not lost, f"{len(lost)} of {len(prefixes)} grants lost: {lost[:3]}"
     finally:
         for prefix in prefixes:
-            set_public_read(client, bucket, prefix, False)
+            set_public_read(Lake(stack_ready, client), prefix, False)

@@ -2,8 +2,9 @@
 
 A real Dagster deployment beside the stack's own: a code server loading the code location
 `pipelines` with `CITYDATA_SPECS_DIR` pointing at 50 generated specs (local CSV files), a
-webserver (GraphQL) and a daemon, all on the project's `dagster_home/dagster.yaml` (the
-QueuedRunCoordinator: two runs at a time, one per dataset) with storage in a temporary folder.
+webserver (GraphQL) and a daemon, all on the project's generated Dagster instance (the
+QueuedRunCoordinator: two runs at a time, one per dataset) with its storage in a temporary
+PostgreSQL database of the stack's cluster (the stack's own daemon never sees these runs).
 The 50 jobs are submitted at once through GraphQL `launchRun`, plus a second run of one dataset
 to show the per-dataset limit; the daemon dequeues them and every run executes in its own
 process. Each dataset must end published: a lake version, a CKAN entry, an anonymously
@@ -16,8 +17,10 @@ import contextlib
 import os
 import socket
 import statistics
+import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +28,11 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
+from pydantic import SecretStr
 
 from citydata.clients import ckan_client
-from citydata.settings import REPO_ROOT, Settings, dagster_environment
+from citydata.dagster_instance import dagster_environment
+from citydata.settings import REPO_ROOT, Settings
 from citydata.storage.lake import Lake
 from citydata.storage.published import read_pointer
 from pipelines.automation import DATASET_TAG
@@ -136,8 +141,33 @@ def _write_specs(folder: Path, unique: str, agency: str) -> list[str]:
 
 
 @contextlib.contextmanager
+def _temporary_database(settings: Settings) -> Iterator[str]:
+    """A fresh database owned by Dagster's role; its URL. Dropped afterwards."""
+    import psycopg
+    from psycopg import sql
+
+    url = settings.dagster.postgres_url.get_secret_value()
+    name = f"dagster_load_{os.getpid()}_{int(time.time())}"
+    owner = psycopg.conninfo.conninfo_to_dict(url)["user"]
+    admin = settings.postgres.dsn()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        create = sql.SQL("CREATE DATABASE {} OWNER {}")
+        conn.execute(create.format(sql.Identifier(name), sql.Identifier(owner)))
+    try:
+        yield urllib.parse.urlsplit(url)._replace(path=f"/{name}").geturl()
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@contextlib.contextmanager
 def _deployment(settings: Settings, folder: Path) -> Iterator[Deployment]:
-    """Code server + webserver + daemon on the project's dagster.yaml, storage under `folder`."""
+    """Code server + webserver + daemon on the project's instance, storage in a new database."""
+    with _temporary_database(settings) as database:
+        yield from _deployment_on(settings, folder, database)
+
+
+def _deployment_on(settings: Settings, folder: Path, database: str) -> Iterator[Deployment]:
     bin_dir = Path(sys.executable).parent
     grpc_port, web_port = _free_port(), _free_port()
     workspace = folder / "workspace.yaml"
@@ -150,8 +180,12 @@ def _deployment(settings: Settings, folder: Path) -> Iterator[Deployment]:
             }
         )
     )
+    dagster = settings.dagster.model_copy(update={"postgres_url": SecretStr(database)})
+    own = settings.model_copy(update={"dagster": dagster})
     env = {
-        **dagster_environment(settings),
+        **dagster_environment(own),
+        # The stages' advisory locks stay in the stack's database, shared with every other run.
+        "CITYDATA_LOCKS__POSTGRES_URL": settings.dagster.postgres_url.get_secret_value(),
         "CITYDATA_SPECS_DIR": str(folder / "specs"),
         "CITYDATA_DAGSTER_STORAGE_DIR": str(folder / "dagster" / "storage"),
         "CITYDATA_DAGSTER_COMPUTE_LOG_DIR": str(folder / "dagster" / "compute_logs"),
@@ -171,6 +205,11 @@ def _deployment(settings: Settings, folder: Path) -> Iterator[Deployment]:
         ManagedProcess(s, run_dir / f"{s.name}.pid", folder / "logs" / f"{s.name}.log") for s in specs
     ]
     deployment = Deployment(f"http://127.0.0.1:{web_port}", processes)
+    # The schema first: the webserver and the daemon starting together would both create it.
+    migrate = [str(bin_dir / "dagster"), "instance", "migrate"]
+    subprocess.run(
+        migrate, env={**os.environ, **env}, cwd=REPO_ROOT, check=True, capture_output=True, timeout=300
+    )
     try:
         processes[0].start(dict(os.environ))  # the code server first: the others connect to it at start
         deadline = time.monotonic() + 180

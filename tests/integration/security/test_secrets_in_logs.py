@@ -1,11 +1,11 @@
 """No API token, key or password from `.stack/citydata.env` appears in any log the platform writes.
 
 Scanned after a real run (the `exercised` dataset: Dagster run, S3, CKAN, DataStore, Label
-Studio): every file under `.stack/logs/`, Dagster's storage (run and event-log databases, compute
-logs) under `.stack/data/dagster/`, any `*.log` file or `log`/`logs` folder of a service's data
-(CKAN, Label Studio, PostgreSQL, Solr), the repository's `reports/` folder if present, and the
-lake's `reports/` zone (quality reports and Data Docs). Files are searched as bytes, so SQLite
-databases and compressed-free binary logs are covered too.
+Studio): every file under `.stack/logs/`, Dagster's storage (its PostgreSQL runs and event log,
+or the SQLite files, and the compute logs under `.stack/data/dagster/`), any `*.log` file or
+`log`/`logs` folder of a service's data (CKAN, Label Studio, PostgreSQL, Solr), the repository's
+`reports/` folder if present, and the lake's `reports/` zone (quality reports and Data Docs).
+Files are searched as bytes, so SQLite databases and compressed-free binary logs are covered too.
 """
 
 from __future__ import annotations
@@ -83,6 +83,20 @@ def _read_files(paths: Iterable[Path]) -> Iterator[tuple[str, bytes]]:
             continue
 
 
+def _dagster_database(settings: Settings) -> Iterator[tuple[str, bytes]]:
+    """Every run and event Dagster stored in PostgreSQL (its default storage)."""
+    import psycopg
+    from psycopg import sql
+
+    if settings.dagster.storage != "postgres":
+        return
+    with psycopg.connect(settings.dagster.postgres_url.get_secret_value()) as conn:
+        for table, column in (("runs", "run_body"), ("event_logs", "event")):
+            query = sql.SQL("SELECT {} FROM {}").format(sql.Identifier(column), sql.Identifier(table))
+            rows = conn.execute(query).fetchall()
+            yield f"dagster database: {table}", "\n".join(str(r[0]) for r in rows).encode()
+
+
 def _lake_reports(settings: Settings) -> Iterator[tuple[str, bytes]]:
     lake = Lake(settings)
     for key in lake.keys("reports/"):
@@ -124,6 +138,6 @@ def test_no_secret_appears_in_any_log_after_a_real_run(exercised):
     assert all(w in names for w in ("S3__SECRET_KEY", "CKAN__API_TOKEN", "LABEL_STUDIO__API_TOKEN")), names
     files = list(log_files(settings.stack_dir))
     assert any("dagster" in str(p) for p in files) and any(p.name == "ckan.web.log" for p in files)
-    leaks = find_leaks([*_read_files(files), *_lake_reports(settings)], found)
+    leaks = find_leaks([*_read_files(files), *_dagster_database(settings), *_lake_reports(settings)], found)
     print(f"scanned {len(files)} log files and the lake's reports zone for {len(found)} secrets")
     assert not leaks, leaks
