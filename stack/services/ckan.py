@@ -35,6 +35,7 @@ EXTENSION_DIR = SOURCE_DIR / "ckanext-citydata"  # the project's own CKAN plugin
 # Order matters for templates: earlier plugins win. `scheming_datasets` uses the DCAT-AP schema.
 PLUGINS = (
     "citydata activity scheming_datasets dcat structured_data datastore xloader datatables_view image_view"
+    " tracking"  # download clicks, for the home page's "most downloaded"
 )
 
 MAIN_DB, MAIN_ROLE = "ckan", "ckan"
@@ -179,7 +180,8 @@ class CkanService(Service):
             return False
         main = pg.psql(
             "SELECT to_regclass('public.package') IS NOT NULL AND "
-            "to_regclass('public.activity') IS NOT NULL;",
+            "to_regclass('public.activity') IS NOT NULL AND "
+            "to_regclass('public.tracking_raw') IS NOT NULL;",
             MAIN_DB,
         ).strip()
         datastore = pg.psql("SELECT to_regclass('public._table_metadata') IS NOT NULL;", DATASTORE_DB).strip()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -172,3 +173,42 @@ def test_datastore_dictionary_labels_every_column_in_vietnamese(published):
     assert fields["ma_tram"]["info"]["notes"] == "Mã định danh trạm sạc"
     types = {k: f["type"] for k, f in fields.items()}
     assert types["so_cong"] == "int8" and types["ngay_lap_dat"] == "date" and types["province_code"] == "text"
+
+
+def test_home_page_lists_the_most_downloaded_datasets(published, browser):
+    """Download clicks on a resource page (CKAN's tracking script, one count per visitor) rank the
+    home page's "most downloaded"; three visitors, told apart by their browsers' user agents."""
+    from selenium.webdriver.common.by import By
+
+    world, name = published
+    url = world.settings.ckan.url
+    pkg = world.anon.action.package_show(id=name)
+    csv_resource = next(r for r in pkg["resources"] if r.get("citydata_role") == "csv")
+    for visitor in range(3):
+        browser.execute_cdp_cmd(
+            "Network.setUserAgentOverride", {"userAgent": f"citydata-test-visitor-{visitor}"}
+        )
+        browser.get(f"{url}/dataset/{name}/resource/{csv_resource['id']}")
+        link = browser.find_element(By.CSS_SELECTOR, "a.resource-url-analytics")
+        assert link.get_attribute("href") == csv_resource["url"]
+        browser.execute_script("arguments[0].setAttribute('target', '_blank')", link)  # stay on the page
+        link.click()
+        browser.switch_to.window(browser.window_handles[0])
+
+    def listed() -> dict[str, int]:
+        page = requests.get(f"{url}/", timeout=30).text
+        found = re.findall(r'<li data-dataset="([^"]+)" data-downloads="(\d+)">', page)
+        return {n: int(d) for n, d in found}
+
+    deadline = time.monotonic() + 30
+    while listed().get(name, 0) < 3 and time.monotonic() < deadline:
+        time.sleep(1)
+    counts = listed()
+    assert counts.get(name) == 3, counts  # three visitors, each counted once
+    assert (max(counts.values()) == 3 and next(iter(counts)) == name) or counts[name] >= max(counts.values())
+    browser.get(f"{url}/")
+    wait_for_text(browser, "Tải về nhiều nhất")
+    section = browser.find_element(By.ID, "citydata-downloaded").text
+    assert pkg["title"] in section and "3 lượt tải về" in section
+    shots = world.settings.stack_dir / "screenshots"
+    full_page_screenshot(browser, shots / "ckan-home-most-downloaded.png")

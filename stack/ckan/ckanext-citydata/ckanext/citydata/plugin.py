@@ -152,6 +152,7 @@ class CitydataPlugin(plugins.SingletonPlugin):
             "citydata_topics": portal.topics,
             "citydata_recent_datasets": portal.recent_datasets,
             "citydata_new_datasets": portal.new_datasets,
+            "citydata_most_downloaded": portal.most_downloaded,
             "citydata_tracking_on": portal.tracking_on,
             "citydata_counts": portal.counts,
         }
