@@ -1,12 +1,15 @@
 """A dataset version's quality score (0-100), computed from measured facts and explained point by point.
 
-Six dimensions, each with a fixed share of the 100 points:
+Seven dimensions, each with a fixed share of the 100 points:
 
-    metadata       25  one share per optional Dublin Core / DCAT field the spec fills (title and
+    metadata       20  one share per optional Dublin Core / DCAT field the spec fills (title and
                        description in English, keywords, spatial and temporal coverage, contact point,
                        themes, source, landing page, rights); the required ones are always there
-    data_checks    25  the quality gate's score of the version (expectations passed, weighted by
+    data_checks    20  the quality gate's score of the version (expectations passed, weighted by
                        severity, unchecked columns counting as failed: `quality.result`)
+    completeness   10  the share of non-empty cells, from the empty-value counts the lake took from
+                       the Parquet statistics (`columns[i].empty`); the columns with the most
+                       empty values are named in what to fix ("Column X has 12% empty values")
     fidelity       15  the share of the source's cells read back equal by an independent reader;
                        0 when the comparison could not run
     freshness      15  the gap since the previous version against the declared update frequency:
@@ -22,6 +25,7 @@ it could, what to fix, in Vietnamese and English.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -32,11 +36,13 @@ from citydata.spec.licenses import OPEN_LICENSES
 from citydata.spec.model import DatasetSpec
 
 SHARES = {
-    "metadata": 25, "data_checks": 25, "fidelity": 15, "freshness": 15, "documentation": 10, "licence": 10
+    "metadata": 20, "data_checks": 20, "completeness": 10, "fidelity": 15, "freshness": 15,
+    "documentation": 10, "licence": 10,
 }  # fmt: skip
 DIMENSION_LABELS = {
     "metadata": ("Mô tả (metadata)", "Metadata"),
     "data_checks": ("Kiểm tra dữ liệu", "Data checks"),
+    "completeness": ("Đầy đủ giá trị", "Completeness"),
     "fidelity": ("Khớp với nguồn", "Fidelity to the source"),
     "freshness": ("Cập nhật đúng hạn", "Freshness"),
     "documentation": ("Mô tả cột", "Column documentation"),
@@ -129,7 +135,7 @@ def _data_checks(quality: dict[str, Any]) -> ScorePoint:
         return ScorePoint("data_checks", "gate", 0.0, possible, "chưa kiểm tra chất lượng",
                           "no quality checks ran", "Chạy kiểm tra chất lượng trước khi công bố",
                           "Run the quality gate before publishing")  # fmt: skip
-    earned = possible * float(score) / 100
+    earned = _down(possible * float(score) / 100)
     unchecked = list(quality.get("unchecked_columns") or [])
     vi, en = f"điểm kiểm tra {float(score):g}/100", f"gate score {float(score):g}/100"
     if unchecked:
@@ -140,7 +146,51 @@ def _data_checks(quality: dict[str, Any]) -> ScorePoint:
         fix_vi, fix_en = f"Thêm kiểm tra cho cột {names}", f"Add checks for the columns {names}"
     elif earned < possible:
         fix_vi, fix_en = "Sửa các dòng không đạt kiểm tra", "Fix the rows that fail the checks"
-    return ScorePoint("data_checks", "gate", round(earned, 2), possible, vi, en, fix_vi, fix_en)
+    return ScorePoint("data_checks", "gate", earned, possible, vi, en, fix_vi, fix_en)
+
+
+def _down(points: float) -> float:
+    """Points to the hundredth, rounded down: a loss, however small, never shows as full marks without
+    its fix (1e-9 absorbs float noise such as 0.29 * 100 = 28.999999999999996)."""
+    return math.floor(points * 100 + 1e-9) / 100
+
+
+def _percent(share: float, decimals: int = 0, vi: bool = False) -> str:
+    """12%, or 99.6% (99,6% in Vietnamese); a share above 0 never shows as 0%, one below 1 never as 100%."""
+    text = f"{share * 100:.{decimals}f}"
+    if 0 < share and float(text) == 0:
+        text = f"<{10**-decimals:g}"
+    elif share < 1 and float(text) == 100:
+        text = f">{100 - 10**-decimals:g}"
+    return (text.replace(".", ",") if vi else text) + "%"
+
+
+def _completeness(columns: list[dict[str, Any]], rows: int) -> ScorePoint:
+    possible = SHARES["completeness"]
+    counted = [c for c in columns if isinstance(c.get("empty"), int)]
+    if rows <= 0 or not counted:
+        if rows <= 0:
+            return ScorePoint("completeness", "empty", 0.0, possible, "không có dòng", "no rows",
+                              "Bộ dữ liệu chưa có dòng nào", "The dataset has no rows")  # fmt: skip
+        return ScorePoint("completeness", "empty", 0.0, possible, "chưa đo", "not measured",
+                          "Công bố phiên bản mới để đo tỷ lệ ô trống",
+                          "Publish a new version to measure the empty values")  # fmt: skip
+    empty = sum(int(c["empty"]) for c in counted)
+    filled = 1 - empty / (rows * len(counted))
+    sparse = sorted(
+        ((int(c["empty"]) / rows, str(c.get("column") or c.get("name"))) for c in counted),
+        key=lambda found: (-found[0], found[1]),
+    )
+    named = [(share, name) for share, name in sparse if share > 0]
+    vi = f"{_percent(filled, 1, vi=True)} ô có giá trị ({len(counted)} cột, {rows} dòng)"
+    en = f"{_percent(filled, 1)} of the cells hold a value ({len(counted)} columns, {rows} rows)"
+    listed = named[:5]
+    more = len(named) - len(listed)
+    fix_vi = "; ".join(f"Cột {name} có {_percent(share)} ô trống" for share, name in listed)
+    fix_en = "; ".join(f"Column {name} has {_percent(share)} empty values" for share, name in listed)
+    if more:
+        fix_vi, fix_en = f"{fix_vi}; và {more} cột khác", f"{fix_en}; and {more} more columns"
+    return ScorePoint("completeness", "empty", _down(possible * filled), possible, vi, en, fix_vi, fix_en)
 
 
 def _fidelity(quality: dict[str, Any]) -> ScorePoint:
@@ -154,7 +204,7 @@ def _fidelity(quality: dict[str, Any]) -> ScorePoint:
                           "Publish from a source file an independent reader can read")  # fmt: skip
     share = checked / (checked + unverified)
     return ScorePoint(
-        "fidelity", "source", round(possible * share, 2), possible,
+        "fidelity", "source", _down(possible * share), possible,
         f"{checked} ô khớp nguồn, {unverified} ô chưa kiểm được",
         f"{checked} cells equal to the source, {unverified} not verified",
         f"{unverified} ô chưa đối chiếu được" if unverified else "",
@@ -179,9 +229,10 @@ def _freshness(spec: DatasetSpec, created_at: str, previous_at: str | None) -> S
     late = max(0.0, gap - period)
     vi = f"{gap:.1f} ngày sau phiên bản trước (tần suất khai báo: {period:g} ngày)"
     en = f"{gap:.1f} days after the previous version (declared every {period:g} days)"
-    fix = share < 1.0
+    earned = _down(possible * share)
+    fix = earned < possible
     return ScorePoint(
-        "freshness", "gap", round(possible * share, 2), possible, vi, en,
+        "freshness", "gap", earned, possible, vi, en,
         f"Cập nhật trễ {late:.0f} ngày so với tần suất khai báo" if fix else "",
         f"Update {late:.0f} days late against the declared frequency" if fix else "",
     )  # fmt: skip
@@ -198,7 +249,7 @@ def _documentation(columns: list[dict[str, Any]]) -> ScorePoint:
     share = 1 - len(missing) / len(columns)
     names = ", ".join(missing[:5]) + ("…" if len(missing) > 5 else "")
     return ScorePoint(
-        "documentation", "columns", round(possible * share, 2), possible,
+        "documentation", "columns", _down(possible * share), possible,
         f"{len(columns) - len(missing)}/{len(columns)} cột có mô tả",
         f"{len(columns) - len(missing)}/{len(columns)} columns described",
         f"Thêm mô tả cho cột {names} (`schema.columns.<cột>.description`)" if missing else "",
@@ -226,6 +277,7 @@ def dataset_score(
     points = (
         *_metadata(spec, pub),
         _data_checks(quality),
+        _completeness(list(manifest.get("columns") or []), int(manifest.get("rows") or 0)),
         _fidelity(quality),
         _freshness(spec, str(manifest["created_at"]), previous_at),
         _documentation(list(manifest.get("columns") or [])),

@@ -281,3 +281,19 @@ def write_croissant(lake: Lake, key: str, jsonld: Mapping[str, Any]) -> bool:
         return False
     lake.client.put_object(lake.bucket, key, io.BytesIO(body), len(body), content_type="application/ld+json")
     return True
+
+
+def label_statistics(jsonld: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The label distribution a Croissant description carries (its `label_statistics` record set):
+    [{label, count, agreement}], in its order; [] when it has none."""
+    for record_set in jsonld.get("recordSet") or []:
+        if record_set.get("@id") == STATISTICS:
+            return [
+                {
+                    "label": row.get(f"{STATISTICS}/label"),
+                    "count": row.get(f"{STATISTICS}/count"),
+                    "agreement": row.get(f"{STATISTICS}/agreement"),
+                }
+                for row in record_set.get("data") or []
+            ]
+    return []

@@ -34,7 +34,14 @@ from citydata.spec.model import DatasetSpec
 from citydata.storage.lake import Lake
 from citydata.storage.published import current_key, read_pointer, version_prefix
 from labeling.annotation_import import AnnotationImport
-from labeling.croissant import CROISSANT_FILE, croissant_jsonld, encode, validate, write_croissant
+from labeling.croissant import (
+    CROISSANT_FILE,
+    croissant_jsonld,
+    encode,
+    label_statistics,
+    validate,
+    write_croissant,
+)
 from labeling.labeled import (
     LABEL_COLUMN,
     LabeledVersion,
@@ -215,9 +222,15 @@ def catalog_entry(
         + "\n".join(f"- {k}: {_fmt(v)}" for k, v in figures.items())
         + f"\n\nLake: s3://{settings.s3.lake_bucket}/{result.prefix}"
     )
+    lab = require_labeling(spec)
+    distribution = [
+        {**row, "name_vi": lab.label_name(str(row["label"])), "name_en": lab.label_hint(str(row["label"]))}
+        for row in label_statistics(json.loads(croissant_body))
+    ]
     extras = [
         {"key": "source_dataset", "value": spec.id},
         {"key": "labeling_counts", "value": json.dumps(figures)},
+        {"key": "labeling_distribution", "value": json.dumps(distribution, ensure_ascii=False)},
         {"key": "labeling_agreement", "value": json.dumps(agreement, default=str)},
         {"key": "labeling_annotators", "value": json.dumps(_annotator_figures(result.annotators))},
     ]

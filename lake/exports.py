@@ -103,10 +103,12 @@ def dictionary_rows(
     schema: pa.Schema, columns: Sequence[dict[str, Any]], nulls: dict[str, int | None] | None = None
 ) -> list[dict[str, Any]]:
     """One row per column of the data: name, Vietnamese label, type, Arrow type, whether it may be
-    empty, description. `nullable` is what the spec says (`columns[i]["nullable"]`: false for a key,
-    a `nullable: false` column or a not-null expectation; true when nothing says), and true
-    whenever the data holds an empty value (`nulls`, counted from the Parquet statistics; unknown
-    counts leave the spec's word). Arrow's own flag says nothing: every column written is nullable."""
+    empty, description, and `empty`: the count of empty values (None when the statistics have none;
+    kept in the manifest for the quality score, not in the dictionary CSV). `nullable` is what the
+    spec says (`columns[i]["nullable"]`: false for a key, a `nullable: false` column or a not-null
+    expectation; true when nothing says), and true whenever the data holds an empty value (`nulls`,
+    counted from the Parquet statistics; unknown counts leave the spec's word). Arrow's own flag says
+    nothing: every column written is nullable."""
     described = {c.get("name"): c for c in columns}
     nulls = nulls or {}
     rows = []
@@ -121,6 +123,7 @@ def dictionary_rows(
                 "arrow_type": str(f.type),
                 "nullable": bool(info.get("nullable", True)) or bool(empty),
                 "description": info.get("description") or "",
+                "empty": empty,
             }
         )
     return rows

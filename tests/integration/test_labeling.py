@@ -260,8 +260,21 @@ def review_listing(ls, project):
     return sorted(t["data"]["row_id"] for t in found["tasks"])
 
 
-def test_gold_tasks_measure_annotators_and_weak_majorities_go_to_review(env, unique):
+@pytest.fixture
+def browser(tmp_path):
+    from tests.integration.browser import chromium
+
+    yield from chromium(tmp_path / "chromium")
+
+
+def test_gold_tasks_measure_annotators_and_weak_majorities_go_to_review(env, unique, browser):
+    import csv
     import json
+    from collections import Counter
+
+    from selenium.webdriver.common.by import By
+
+    from tests.integration.browser import full_page_screenshot, wait_for_text
 
     settings, lake, ls, setup, created = env
     spec = setup({**TEXT, "gold": GOLD}, text_table())
@@ -325,3 +338,30 @@ def test_gold_tasks_measure_annotators_and_weak_majorities_go_to_review(env, uni
     )
     assert extras["labeling_annotators"][str(b)]["gold_accuracy"] == 0.5
     assert "gold_accuracy: 0.750" in shown["notes"] and "tasks_to_review: 0" in shown["notes"]
+
+    # the labeled dataset's page: figures, the label distribution (against the published CSV, read with
+    # the csv module), each annotator's gold accuracy beside agreement, and the Croissant link
+    roles = {r.get("citydata_role"): r for r in shown["resources"]}
+    published = requests.get(roles["csv"]["url"], timeout=30).content.decode("utf-8-sig")
+    given = Counter(row["label"] for row in csv.DictReader(io.StringIO(published)) if row["label"])
+    assert given == {"giao_thong": 2, "moi_truong": 1}  # PA000, PA001 (2 of 3), PA002
+    page_url = f"{settings.ckan.url}/dataset/{spec.id}-labels"
+    page = requests.get(page_url, timeout=30).text
+    assert 'id="citydata-labeling"' in page and "Chất lượng gán nhãn" in page
+    for label, n in given.items():
+        assert f'<tr data-label="{label}"><th scope="row">{label.replace("_", " ").capitalize()} ' in page
+        assert f"<code>{label}</code></th><td>{n}</td>" in page
+    assert f'<tr data-annotator="{b}"><th scope="row">{b}</th><td>50,0% (1/2)</td>' in page
+    assert f'<tr data-annotator="{a}"><th scope="row">{a}</th><td>100,0% (2/2)</td>' in page
+    assert f'href="{roles["croissant"]["url"]}" id="citydata-croissant-link"' in page
+    assert '"labeling_counts"' not in page and "labeling_annotators" not in page  # not as raw JSON
+    english = requests.get(f"{settings.ckan.url}/en/dataset/{spec.id}-labels", timeout=30).text
+    assert "Labeling quality" in english and "Accuracy on gold tasks" in english and "75.0%" in english
+
+    browser.get(page_url)
+    wait_for_text(browser, "Chất lượng gán nhãn")
+    section = browser.find_element(By.ID, "citydata-labeling")
+    assert section.is_displayed() and "Độ chính xác trên câu kiểm tra" in section.text
+    shots = settings.stack_dir / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    full_page_screenshot(browser, shots / "ckan-labeled-dataset.png")

@@ -76,7 +76,8 @@ LABELS: dict[str, Pair] = {
     "qualified_relation": ("Dữ liệu liên quan", "Related"),
     "qualified_attribution": ("Đóng góp", "Contributors"),
 }
-HIDDEN_EXTRA_PREFIX = "citydata_"
+# the platform's internal extras, and the labeling figures shown in their own section (labeling_quality.py)
+HIDDEN_EXTRA_PREFIX = ("citydata_", "labeling_")
 _VERSION = re.compile(r"/v(\d+)/_manifest\.json$")
 
 

@@ -140,12 +140,17 @@ class CitydataPlugin(plugins.SingletonPlugin):
     def get_helpers(self) -> dict[str, Any]:
         from ckanext.citydata import portal, quality_score
         from ckanext.citydata.display import info_rows
+        from ckanext.citydata.labeling_quality import labeling_of
 
         def citydata_info_rows(pkg: dict[str, Any]) -> list[dict[str, Any]]:
             return info_rows(pkg, "en" if toolkit.h.lang() == "en" else "vi")
 
+        def citydata_labeling(pkg: dict[str, Any]) -> dict[str, Any] | None:
+            return labeling_of(pkg, "en" if toolkit.h.lang() == "en" else "vi")
+
         return {
             "citydata_info_rows": citydata_info_rows,
+            "citydata_labeling": citydata_labeling,
             "citydata_quality_score": quality_score.score_of,
             "citydata_score_badge": quality_score.badge_class,
             "citydata_version_history": quality_score.version_history,
