@@ -31,9 +31,11 @@ from datetime import datetime
 from typing import Any
 
 from catalog.dcat_fields import frequency_uri
-from catalog.spec import PublicationSpec
+from catalog.spec import PublicationSpec, parse_publication
 from citydata.spec.licenses import OPEN_LICENSES
 from citydata.spec.model import DatasetSpec
+from citydata.storage.lake import Lake
+from citydata.storage.published import read_pointer
 
 SHARES = {
     "metadata": 20, "data_checks": 20, "completeness": 10, "fidelity": 15, "freshness": 15,
@@ -291,3 +293,17 @@ def previous_created_at(pointer: dict[str, Any], version: int) -> str | None:
     """`created_at` of the newest version before `version` in the pointer's list, if any."""
     older = [v for v in pointer.get("versions", []) if int(v["version"]) < version]
     return str(max(older, key=lambda v: int(v["version"]))["created_at"]) if older else None
+
+
+def published_score(spec: DatasetSpec, lake: Lake) -> DatasetScore | None:
+    """The score of the dataset's current published version, from the lake (as the catalog computed
+    it); None before a first publication."""
+    pointer = read_pointer(lake, spec.agency.id, spec.id)
+    entry = pointer.entry() if pointer else None
+    manifest = lake.get_json(entry.manifest) if entry else None
+    if pointer is None or manifest is None:
+        return None
+    version = int(manifest["version"])
+    return dataset_score(
+        spec, parse_publication(spec), manifest, previous_created_at(pointer.as_dict(), version)
+    )

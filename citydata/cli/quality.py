@@ -28,19 +28,28 @@ def report(
     dataset_id: DatasetId,
     json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """The latest quality result of a dataset; exit code 1 when it blocks promotion or is missing."""
+    """The latest quality result of a dataset, and the dataset quality score of its published version;
+    exit code 1 when the result blocks promotion or is missing."""
+    from catalog.quality_score import published_score
     from citydata.storage.lake import Lake
     from quality.fidelity import fidelity_summary
     from quality.reports import last_report
 
     spec = _spec(dataset_id)
-    result = last_report(Lake(load_settings()), spec)
+    lake = Lake(load_settings())
+    result = last_report(lake, spec)
     if result is None:
         err_console.print(f"[red]{spec.id}: no quality report yet[/] (materialize its clean asset's checks)")
         raise typer.Exit(ExitCode.FAILED)
+    score = published_score(spec, lake)
     if json_out:
-        print_json(result.as_dict(rows=False))
+        print_json({**result.as_dict(rows=False), "dataset_score": score.as_dict() if score else None})
     else:
+        if score is not None:
+            console.print(f"dataset quality score of published version {score.version}: {score.score:g}/100",
+                          highlight=False)  # fmt: skip
+            for fix in score.fixes():
+                console.print(f"  to fix: {fix['en']}", highlight=False)
         verdict = (
             "[green]promotable[/]"
             if result.promotable and not result.partial

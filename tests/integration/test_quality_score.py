@@ -103,6 +103,19 @@ def test_the_score_is_measured_explained_and_shown_everywhere(world):
         measured[str(metric).rsplit("#", 1)[-1]] = float(graph.value(node, DQV.value))
     assert measured == {"score": score, **{name: d["earned"] for name, d in dims.items()}}
 
+    # the JSON quality summary of the CLI: the same score, computed from the lake
+    from typer.testing import CliRunner
+
+    from citydata.cli.quality import app as quality_app
+    from tests.integration.test_quality import _specs
+
+    specs = _specs(spec, world.tmp / "specs")
+    out = CliRunner().invoke(
+        quality_app, ["report", spec.id, "--json"], env={"CITYDATA_SPECS_DIR": str(specs)}
+    )
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["dataset_score"] == detail
+
     # deterministic: publishing the same version again writes nothing to CKAN
     again = publish(spec, world.settings, world.lake, CatalogClient(world.settings))
     assert again.catalog.unchanged and again.version == 1
