@@ -78,6 +78,27 @@ def test_copy_and_api_loads_give_the_same_table(stack_ready, resources):
     info = ckan.action.resource_show(id=copy_id)
     assert info["datastore_active"] is True
 
+    # the same full text, row by row, and the same index on it as CKAN makes (GiST)
+    import psycopg
+
+    from catalog.datastore_swap import _libpq_url
+
+    with psycopg.connect(_libpq_url(write_url.get_secret_value())) as conn:
+
+        def column(resource_id: str, sql: str) -> list:
+            return [r[0] for r in conn.execute(sql.format(table=f'"{resource_id}"'))]
+
+        text = "SELECT _full_text::text FROM {table} ORDER BY _id"
+        assert column(copy_id, text) == column(api_id, text) and all(column(copy_id, text))
+        methods = "SELECT indexdef FROM pg_indexes WHERE tablename = '%s' AND indexdef LIKE '%%_full_text%%'"
+        for resource_id in (api_id, copy_id):
+            assert ["USING gist" in d for d in column(resource_id, methods % resource_id)] == [True]
+    # CKAN's own writes still work on the loaded table: a new row gets the next `_id` and is found
+    new_row = {"ma": "PA005", "ten": "Phường Thủ Đức", "ty_le": 1.5}
+    ckan.action.datastore_upsert(resource_id=copy_id, method="insert", force=True, records=[new_row])
+    found = ckan.action.datastore_search(resource_id=copy_id, q="thu duc")
+    assert [(r["_id"], r["ma"]) for r in found["records"]] == [(5, "PA005")]
+
 
 def _versions(n: int, tag: str) -> pa.Table:
     return pa.table(
