@@ -170,10 +170,10 @@ def _percent(share: float, decimals: int = 0, vi: bool = False) -> str:
 def _completeness(columns: list[dict[str, Any]], rows: int) -> ScorePoint:
     possible = SHARES["completeness"]
     counted = [c for c in columns if isinstance(c.get("empty"), int)]
-    if rows <= 0 or not counted:
-        if rows <= 0:
-            return ScorePoint("completeness", "empty", 0.0, possible, "không có dòng", "no rows",
-                              "Bộ dữ liệu chưa có dòng nào", "The dataset has no rows")  # fmt: skip
+    if rows <= 0:
+        return ScorePoint("completeness", "empty", 0.0, possible, "không có dòng", "no rows",
+                          "Bộ dữ liệu chưa có dòng nào", "The dataset has no rows")  # fmt: skip
+    if not counted:
         return ScorePoint("completeness", "empty", 0.0, possible, "chưa đo", "not measured",
                           "Công bố phiên bản mới để đo tỷ lệ ô trống",
                           "Publish a new version to measure the empty values")  # fmt: skip
